@@ -1,0 +1,486 @@
+// Package checker owns obligation state. It applies the rule packs to
+// observations and to a daily clock tick, keeps the state of every
+// (agency, obligation, period) instance in a JetStream key-value bucket, and
+// publishes a finding on every state transition — and only then, with a
+// message id derived from the state it replaces, so that nothing is
+// announced twice even when two checkers race or a message is redelivered.
+package checker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/robfig/cron/v3"
+
+	"github.com/gongkai/gongkai/pkg/events"
+	"github.com/gongkai/gongkai/services/internal/registry"
+)
+
+// Source is the CloudEvents source of everything the checker publishes.
+const Source = "gongkai/checker"
+
+// Options configures the checker.
+type Options struct {
+	// JetStream is the connection to consume and publish on. Required.
+	JetStream jetstream.JetStream
+	// Topology is provisioned at start-up; default events.DefaultTopology().
+	Topology events.Topology
+	// Registry lists the agencies. Required.
+	Registry *registry.Registry
+	// Rules gives the obligations that apply to an agency. Required.
+	Rules Rules
+	// FailureThreshold is the number of consecutive failed looks after
+	// which a known instance becomes unknown; default 3.
+	FailureThreshold int
+	// TickSchedule is the cron expression of the daily clock tick, in
+	// Location; default "5 0 * * *" (00:05). NoTick disables it.
+	TickSchedule string
+	NoTick       bool
+	// Location is the time zone of the tick; default Asia/Shanghai.
+	Location *time.Location
+	// Logger and Registerer are required; Now defaults to time.Now.
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer
+	Now        func() time.Time
+}
+
+// Service is the checker runtime.
+type Service struct {
+	opts    Options
+	log     *slog.Logger
+	metrics *metrics
+
+	mu sync.Mutex
+	kv jetstream.KeyValue
+}
+
+// New validates opts and returns a Service.
+func New(opts Options) (*Service, error) {
+	if opts.JetStream == nil || opts.Registry == nil || opts.Rules == nil {
+		return nil, errors.New("checker: JetStream, Registry and Rules are required")
+	}
+	if opts.Logger == nil || opts.Registerer == nil {
+		return nil, errors.New("checker: Logger and Registerer are required")
+	}
+	if opts.Topology.Replicas == 0 {
+		opts.Topology = events.DefaultTopology()
+	}
+	if opts.FailureThreshold <= 0 {
+		opts.FailureThreshold = 3
+	}
+	if opts.TickSchedule == "" {
+		opts.TickSchedule = "5 0 * * *"
+	}
+	if _, err := cron.ParseStandard(opts.TickSchedule); err != nil {
+		return nil, fmt.Errorf("checker: tick schedule %q: %w", opts.TickSchedule, err)
+	}
+	if opts.Location == nil {
+		loc, err := time.LoadLocation("Asia/Shanghai")
+		if err != nil {
+			return nil, fmt.Errorf("checker: %w", err)
+		}
+		opts.Location = loc
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	m, err := newMetrics(opts.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("checker: %w", err)
+	}
+	return &Service{opts: opts, log: opts.Logger.With("service", "checker"), metrics: m}, nil
+}
+
+// Ready reports whether the checker has bound its bucket.
+func (s *Service) Ready(context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.kv == nil {
+		return errors.New("checker: not started")
+	}
+	return nil
+}
+
+// Run provisions the topology and consumes observations and ticks until ctx
+// is cancelled; in-flight messages finish first.
+func (s *Service) Run(ctx context.Context) error {
+	js := s.opts.JetStream
+	if err := events.Provision(ctx, js, s.opts.Topology); err != nil {
+		return fmt.Errorf("checker: %w", err)
+	}
+	kv, err := js.KeyValue(ctx, events.BucketObligations)
+	if err != nil {
+		return fmt.Errorf("checker: bucket %s: %w", events.BucketObligations, err)
+	}
+	s.mu.Lock()
+	s.kv = kv
+	s.mu.Unlock()
+
+	obsCons, err := js.Consumer(ctx, events.StreamObservations, events.ConsumerChecker)
+	if err != nil {
+		return fmt.Errorf("checker: consumer: %w", err)
+	}
+	tickCons, err := js.Consumer(ctx, events.StreamTicks, events.ConsumerCheckerTicks)
+	if err != nil {
+		return fmt.Errorf("checker: tick consumer: %w", err)
+	}
+	obsCC, err := obsCons.Consume(func(m jetstream.Msg) { s.handleObservation(ctx, m) })
+	if err != nil {
+		return fmt.Errorf("checker: consume observations: %w", err)
+	}
+	tickCC, err := tickCons.Consume(func(m jetstream.Msg) { s.handleTick(ctx, m) })
+	if err != nil {
+		obsCC.Stop()
+		return fmt.Errorf("checker: consume ticks: %w", err)
+	}
+	var sched *cron.Cron
+	if !s.opts.NoTick {
+		sched = cron.New(cron.WithLocation(s.opts.Location))
+		if _, err := sched.AddFunc(s.opts.TickSchedule, func() {
+			if err := s.PublishTick(ctx, s.opts.Now()); err != nil {
+				s.log.Error("publish tick", "err", err)
+			}
+		}); err != nil {
+			return fmt.Errorf("checker: tick schedule: %w", err)
+		}
+		sched.Start()
+	}
+	s.log.Info("checker started")
+	<-ctx.Done()
+	if sched != nil {
+		<-sched.Stop().Done()
+	}
+	// Drain: stop pulling, let the handlers in progress finish.
+	obsCC.Drain()
+	tickCC.Drain()
+	<-obsCC.Closed()
+	<-tickCC.Closed()
+	return nil
+}
+
+// PublishTick publishes the daily tick for the local date of at. Its message
+// id is the date, so every checker replica may publish it and the clock
+// still advances once.
+func (s *Service) PublishTick(ctx context.Context, at time.Time) error {
+	date := at.In(s.opts.Location).Format(events.DateLayout)
+	ev, err := events.New(Source, "tick-"+date, "daily", s.opts.Now(), events.Tick{Date: date, At: at})
+	if err != nil {
+		return err
+	}
+	_, err = events.Publish(ctx, s.opts.JetStream, events.TickSubject, ev)
+	return err
+}
+
+func (s *Service) term(m jetstream.Msg, kind, reason string) {
+	s.metrics.terminated.WithLabelValues(kind).Inc()
+	s.log.Warn("message terminated", "kind", kind, "reason", reason)
+	_ = m.TermWithReason(reason)
+}
+
+func (s *Service) handleObservation(ctx context.Context, m jetstream.Msg) {
+	ev, err := events.Unmarshal(m.Data())
+	if err != nil {
+		s.term(m, "observation", err.Error())
+		return
+	}
+	obs, err := events.Decode[events.Observation](ev)
+	if err != nil {
+		s.term(m, "observation", err.Error())
+		return
+	}
+	agency, ok := s.opts.Registry.Get(obs.AgencyID)
+	if !ok {
+		s.term(m, "observation", fmt.Sprintf("agency %q is not in the registry", obs.AgencyID))
+		return
+	}
+	now := s.opts.Now()
+	var errs []error
+	for _, r := range s.opts.Rules.For(agency, now) {
+		for _, period := range r.Periods(now) {
+			f := factsFor(obs, r, period)
+			if err := s.evaluate(ctx, agency, r, period, f, now); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	s.metrics.observations.Inc()
+	if err := errors.Join(errs...); err != nil {
+		// KV and publish failures are transient: try again shortly.
+		s.log.Warn("evaluate observation", "agency", obs.AgencyID, "err", err)
+		_ = m.NakWithDelay(5 * time.Second)
+		return
+	}
+	_ = m.Ack()
+}
+
+func (s *Service) handleTick(ctx context.Context, m jetstream.Msg) {
+	ev, err := events.Unmarshal(m.Data())
+	if err != nil {
+		s.term(m, "tick", err.Error())
+		return
+	}
+	tick, err := events.Decode[events.Tick](ev)
+	if err != nil {
+		s.term(m, "tick", err.Error())
+		return
+	}
+	n, err := s.Tick(ctx, tick.At)
+	if err != nil {
+		s.log.Warn("tick", "date", tick.Date, "err", err)
+		_ = m.NakWithDelay(time.Minute)
+		return
+	}
+	s.metrics.ticks.Inc()
+	s.log.Info("clock tick evaluated", "date", tick.Date, "instances", n)
+	_ = m.Ack()
+}
+
+// Tick re-evaluates every known instance on the clock alone, at the time at,
+// and returns how many it looked at.
+func (s *Service) Tick(ctx context.Context, at time.Time) (int, error) {
+	keys, err := s.kv.ListKeys(ctx)
+	if err != nil {
+		if errors.Is(err, jetstream.ErrNoKeysFound) {
+			return 0, nil
+		}
+		return 0, fmt.Errorf("list instances: %w", err)
+	}
+	n := 0
+	var errs []error
+	for key := range keys.Keys() {
+		n++
+		inst, _, err := s.load(ctx, key)
+		if err != nil || inst == nil {
+			if err != nil {
+				errs = append(errs, err)
+			}
+			continue
+		}
+		agency, ok := s.opts.Registry.Get(inst.AgencyID)
+		if !ok {
+			continue // agency removed from the registry: its history stays
+		}
+		r, ok := s.opts.Rules.Lookup(agency, inst.PackID, inst.ObligationID)
+		if !ok {
+			continue
+		}
+		if err := s.evaluate(ctx, agency, r, inst.Period, Facts{Look: LookNone}, at); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return n, errors.Join(errs...)
+}
+
+// factsFor extracts what an observation says about one instance.
+func factsFor(obs events.Observation, r Rule, period string) Facts {
+	if obs.Outcome != events.OutcomeOK {
+		return Facts{Look: LookFailed, Error: obs.Error}
+	}
+	col, ok := obs.Column(r.Column)
+	if !ok {
+		return Facts{Look: LookNone}
+	}
+	switch col.Outcome {
+	case events.OutcomeOK:
+	case events.OutcomeNotFound:
+		// The section was read and has no such column: a successful look.
+		return Facts{Look: LookAbsent, Evidence: nonEmpty(obs.HomeEvidence)}
+	default:
+		return Facts{Look: LookFailed, Error: col.Error}
+	}
+	for _, it := range col.Items {
+		if r.Matches(it, period) {
+			return Facts{Look: LookFound, PublishedOn: it.Date, URL: it.URL, Evidence: nonEmpty(col.Evidence, it.Evidence)}
+		}
+	}
+	return Facts{Look: LookAbsent, URL: col.URL, Evidence: nonEmpty(col.Evidence)}
+}
+
+func nonEmpty(ss ...string) []string {
+	var out []string
+	for _, s := range ss {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (s *Service) load(ctx context.Context, key string) (*Instance, uint64, error) {
+	e, err := s.kv.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil, 0, nil
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("get %s: %w", key, err)
+	}
+	var inst Instance
+	if err := json.Unmarshal(e.Value(), &inst); err != nil {
+		return nil, 0, fmt.Errorf("decode %s: %w", key, err)
+	}
+	return &inst, e.Revision(), nil
+}
+
+// evaluate applies facts to one instance under optimistic concurrency: the
+// finding is published first, with a message id derived from the key, the
+// revision it replaces and the new state, and the state is then written
+// only if nobody else wrote it meanwhile. A crash or a lost race between the
+// two steps repeats the same transition from the same revision, whose
+// finding the stream de-duplicates.
+func (s *Service) evaluate(ctx context.Context, a *registry.Agency, r Rule, period string, f Facts, now time.Time) error {
+	clk, due, err := r.Clock(period)
+	if err != nil {
+		return fmt.Errorf("%s %s/%s %s: %w", a.ID, r.PackID, r.ObligationID, period, err)
+	}
+	key := Key(a.ID, r.PackID, r.ObligationID, period)
+	for attempt := 0; attempt < 5; attempt++ {
+		prev, rev, err := s.load(ctx, key)
+		if err != nil {
+			return err
+		}
+		state, failures := decide(prev, f, clk, now, s.opts.Location, s.opts.FailureThreshold)
+		next := Instance{AgencyID: a.ID, PackID: r.PackID, ObligationID: r.ObligationID, Period: period}
+		if prev != nil {
+			next = *prev
+		}
+		next.State, next.Failures = state, failures
+		next.DueAt, next.Provisional, next.CalendarVersion, next.PackVersion = clk.DueAt, due.Provisional, due.CalendarVersion, r.PackVersion
+		if f.Look != LookNone {
+			next.LastObserved = now
+		}
+		switch f.Look {
+		case LookFound:
+			next.URL, next.PublishedOn, next.Evidence, next.LastError = f.URL, f.PublishedOn, f.Evidence, ""
+		case LookAbsent:
+			next.LastError = ""
+			if len(f.Evidence) > 0 {
+				next.Evidence = f.Evidence
+			}
+		case LookFailed:
+			next.LastError = f.Error
+		}
+		changed := prev == nil || prev.State != state
+		if changed {
+			next.Since = now
+		}
+		if !changed && prev != nil && sameStored(*prev, next) {
+			return nil // nothing to write
+		}
+		if changed {
+			var from events.State
+			if prev != nil {
+				from = prev.State
+			}
+			if err := s.publishFinding(ctx, a, r, &next, from, rev, now); err != nil {
+				return err
+			}
+		}
+		body, err := json.Marshal(next)
+		if err != nil {
+			return err
+		}
+		if prev == nil {
+			_, err = s.kv.Create(ctx, key, body)
+		} else {
+			_, err = s.kv.Update(ctx, key, body, rev)
+		}
+		if err == nil {
+			if changed {
+				s.metrics.transitions.WithLabelValues(string(state)).Inc()
+			}
+			return nil
+		}
+		if !errors.Is(err, jetstream.ErrKeyExists) && !isWrongSequence(err) {
+			return fmt.Errorf("write %s: %w", key, err)
+		}
+		s.metrics.conflicts.Inc() // another checker wrote first: re-read and retry
+	}
+	return fmt.Errorf("write %s: too many concurrent updates", key)
+}
+
+func isWrongSequence(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence
+}
+
+func sameStored(a, b Instance) bool {
+	x, _ := json.Marshal(a)
+	y, _ := json.Marshal(b)
+	return string(x) == string(y)
+}
+
+// FindingID returns the deterministic id of the finding for the transition
+// of key from the state stored at revision rev to state to.
+func FindingID(key string, rev uint64, to events.State) string {
+	return fmt.Sprintf("finding-%s@%d>%s", key, rev, to)
+}
+
+func (s *Service) publishFinding(ctx context.Context, a *registry.Agency, r Rule, inst *Instance, from events.State, rev uint64, now time.Time) error {
+	f := events.Finding{
+		AgencyID: a.ID, AgencyName: a.Name,
+		PackID: r.PackID, PackVersion: r.PackVersion, ObligationID: r.ObligationID, Obligation: r.Title,
+		Period: inst.Period, From: from, To: inst.State, Severity: severityOf(inst.State, r.Severity),
+		DueAt: inst.DueAt, Provisional: inst.Provisional, CalendarVersion: inst.CalendarVersion,
+		DecidedAt: now, Evidence: inst.Evidence, URL: inst.URL, PublishedOn: inst.PublishedOn,
+	}
+	f.Explanation = explain(f, inst, s.opts.Location)
+	id := FindingID(inst.Key(), rev, inst.State)
+	ev, err := events.New(Source, id, a.ID, now, f)
+	if err != nil {
+		return fmt.Errorf("finding %s: %w", id, err)
+	}
+	ack, err := events.Publish(ctx, s.opts.JetStream, events.FindingSubject(a.ID), ev)
+	if err != nil {
+		return err
+	}
+	if ack.Duplicate {
+		s.metrics.duplicates.Inc()
+	} else {
+		s.metrics.findings.WithLabelValues(string(inst.State)).Inc()
+	}
+	return nil
+}
+
+// severityOf ranks a transition by the state it enters; the obligation's
+// own severity applies to being overdue.
+func severityOf(to events.State, overdue events.Severity) events.Severity {
+	switch to {
+	case events.StateOverdue, events.StateEscalated:
+		if overdue == "" {
+			return events.SeverityCritical
+		}
+		return overdue
+	case events.StateDueSoon, events.StateIncomplete, events.StateUnknown, events.StateSatisfiedLate:
+		return events.SeverityWarning
+	}
+	return events.SeverityInfo
+}
+
+// Instances returns every stored instance (for the read API and tests).
+func (s *Service) Instances(ctx context.Context) ([]Instance, error) {
+	keys, err := s.kv.ListKeys(ctx)
+	if err != nil {
+		if errors.Is(err, jetstream.ErrNoKeysFound) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	var out []Instance
+	for k := range keys.Keys() {
+		inst, _, err := s.load(ctx, k)
+		if err != nil {
+			return nil, err
+		}
+		if inst != nil {
+			out = append(out, *inst)
+		}
+	}
+	return out, nil
+}

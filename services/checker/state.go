@@ -1,0 +1,162 @@
+package checker
+
+import (
+	"time"
+
+	"github.com/gongkai/gongkai/pkg/events"
+)
+
+// Instance is the stored state of one obligation instance (agency,
+// obligation, period), the value of its key in the obligations bucket.
+type Instance struct {
+	AgencyID     string `json:"agency_id"`
+	PackID       string `json:"pack_id"`
+	ObligationID string `json:"obligation_id"`
+	Period       string `json:"period"`
+
+	State events.State `json:"state"`
+	// Since is when the instance entered State.
+	Since time.Time `json:"since"`
+
+	DueAt           time.Time `json:"due_at"`
+	Provisional     bool      `json:"provisional,omitempty"`
+	CalendarVersion string    `json:"calendar_version,omitempty"`
+	PackVersion     string    `json:"pack_version,omitempty"`
+
+	// What was found, once something was.
+	URL         string   `json:"url,omitempty"`
+	PublishedOn string   `json:"published_on,omitempty"`
+	Evidence    []string `json:"evidence,omitempty"`
+
+	// Failures counts consecutive observations that could not look.
+	Failures int `json:"failures,omitempty"`
+	// LastError is the reason of the last failed look.
+	LastError string `json:"last_error,omitempty"`
+	// LastObserved is the time of the last observation (successful or not).
+	LastObserved time.Time `json:"last_observed,omitempty"`
+}
+
+// Key returns the instance's key in the obligations bucket.
+func (i *Instance) Key() string {
+	return Key(i.AgencyID, i.PackID, i.ObligationID, i.Period)
+}
+
+// Key builds an obligations bucket key. Ids are validated tokens (agency) or
+// pack-defined ids; characters outside the key alphabet become '_'.
+func Key(agency, pack, obligation, period string) string {
+	return sanitize(agency) + "." + sanitize(pack) + "." + sanitize(obligation) + "." + sanitize(period)
+}
+
+func sanitize(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '=') {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}
+
+// Look is what one observation says about one instance.
+type Look int
+
+const (
+	// LookNone: the instance is evaluated on the clock alone.
+	LookNone Look = iota
+	// LookFound: the item was found (PublishedOn may be empty when no
+	// date was shown).
+	LookFound
+	// LookAbsent: a successful look did not find the item. This, and only
+	// this, is evidence that it is not published.
+	LookAbsent
+	// LookFailed: the site or column could not be read.
+	LookFailed
+)
+
+// Facts is the input of one evaluation.
+type Facts struct {
+	Look        Look
+	PublishedOn string // YYYY-MM-DD, for LookFound
+	URL         string
+	Evidence    []string
+	Error       string // for LookFailed
+}
+
+// Clock gives the moments at which an instance's clock state changes.
+type Clock struct {
+	DueAt      time.Time // the deadline itself
+	DueSoonAt  time.Time // from here on: due_soon
+	EscalateAt time.Time // from here on: escalated
+}
+
+// clockState is the state the clock alone gives an unfulfilled instance.
+func (c Clock) clockState(now time.Time) events.State {
+	switch {
+	case now.Before(c.DueSoonAt):
+		return events.StateNotDue
+	case !now.After(c.DueAt):
+		return events.StateDueSoon
+	case now.Before(c.EscalateAt):
+		return events.StateOverdue
+	default:
+		return events.StateEscalated
+	}
+}
+
+// decide returns the next state of an instance (nil when new) given facts and
+// the time. It is pure: everything it needs is in its arguments.
+//
+// The rules: a found item settles the instance (satisfied, or satisfied_late
+// when published after the deadline); a successful look that finds nothing
+// leaves it to the clock (not_due → due_soon → overdue → escalated); a
+// failed look is absence of evidence — it counts a failure, and only after
+// failureThreshold consecutive failures (or on an instance never seen
+// before) does the instance become unknown. Settled and waived instances are
+// not reopened by the clock or by failed looks.
+func decide(prev *Instance, f Facts, clk Clock, now time.Time, loc *time.Location, failureThreshold int) (events.State, int) {
+	failures := 0
+	if prev != nil {
+		failures = prev.Failures
+	}
+	settled := prev != nil && (prev.State == events.StateSatisfied || prev.State == events.StateSatisfiedLate ||
+		prev.State == events.StateWaived || prev.State == events.StateNotApplicable)
+	switch f.Look {
+	case LookFound:
+		pub := now
+		if f.PublishedOn != "" {
+			if d, err := time.ParseInLocation(events.DateLayout, f.PublishedOn, loc); err == nil {
+				pub = d
+			}
+		}
+		if pub.After(clk.DueAt) {
+			return events.StateSatisfiedLate, 0
+		}
+		return events.StateSatisfied, 0
+	case LookAbsent:
+		if settled {
+			// A report that disappears after being seen is not "unpublished"
+			// for the period's deadline; it stays settled.
+			return prev.State, 0
+		}
+		return clk.clockState(now), 0
+	case LookFailed:
+		failures++
+		if settled {
+			return prev.State, failures
+		}
+		if prev == nil || prev.State == events.StateUnknown || failures >= failureThreshold {
+			return events.StateUnknown, failures
+		}
+		// Too few failures to doubt the last successful look, which found
+		// nothing: the clock still runs.
+		return clk.clockState(now), failures
+	default: // clock only
+		if prev == nil {
+			return events.StateUnknown, failures
+		}
+		if settled || prev.State == events.StateUnknown {
+			return prev.State, failures
+		}
+		return clk.clockState(now), failures
+	}
+}

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gongkai/gongkai/services/ingest"
+	"github.com/gongkai/gongkai/services/internal/registry"
+)
+
+func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] != "now" {
+		fmt.Fprintln(stderr, "usage: gongkai audit now [--agency ID,...] --registry FILE [--nats-url URL]")
+		return 2
+	}
+	fs := flag.NewFlagSet("gongkai audit now", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	regPath := fs.String("registry", env("GONGKAI_REGISTRY", ""), "agency registry YAML file (env GONGKAI_REGISTRY; required)")
+	natsURL := fs.String("nats-url", env("GONGKAI_NATS_URL", "nats://127.0.0.1:4222"), "NATS server of the running pipeline")
+	agencies := fs.String("agency", "", "comma-separated agency ids (default: every agency in the registry)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return 2
+	}
+	if *regPath == "" {
+		fmt.Fprintln(stderr, "gongkai audit now: --registry is required")
+		return 2
+	}
+	reg, err := registry.Load(*regPath)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	var ids []string
+	for _, id := range strings.Split(*agencies, ",") {
+		if id = strings.TrimSpace(id); id != "" {
+			ids = append(ids, id)
+		}
+	}
+	nc, err := nats.Connect(*natsURL, nats.Name("gongkai audit now"))
+	if err != nil {
+		fmt.Fprintf(stderr, "gongkai audit now: connect %s: %v\n", *natsURL, err)
+		return 1
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		fmt.Fprintln(stderr, "gongkai audit now:", err)
+		return 1
+	}
+	svc, err := ingest.New(ingest.Options{
+		JetStream: js, Registry: reg, NoSchedule: true, NoWorkers: true,
+		Logger: slog.New(slog.DiscardHandler), Registerer: prometheus.NewRegistry(),
+	})
+	if err != nil {
+		fmt.Fprintln(stderr, "gongkai audit now:", err)
+		return 1
+	}
+	runID, n, err := svc.PublishRun(ctx, "manual", time.Now().Truncate(time.Second), ids)
+	if err != nil {
+		fmt.Fprintln(stderr, "gongkai audit now:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "run %s: %d audit jobs queued\n", runID, n)
+	return 0
+}

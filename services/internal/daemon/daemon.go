@@ -1,0 +1,142 @@
+// Package daemon is the composition plumbing of the per-service binaries
+// (gongkai-ingest, gongkai-checker, gongkai-notifier) that run against an
+// existing NATS cluster: common flags and environment variables, the logger,
+// the NATS connection, the telemetry endpoints, and running one service
+// until a signal arrives. It does not link the NATS server.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gongkai/gongkai/pkg/events"
+	"github.com/gongkai/gongkai/services/internal/registry"
+	"github.com/gongkai/gongkai/services/internal/telemetry"
+)
+
+// Env returns the value of an environment variable or a default.
+func Env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}
+
+// Common holds the settings every service binary takes.
+type Common struct {
+	NATSURL  string
+	Registry string
+	HTTP     string
+	LogLevel string
+	Replicas int
+}
+
+// Flags registers the common flags on fs with defaultHTTP as the telemetry
+// address.
+func (c *Common) Flags(fs *flag.FlagSet, defaultHTTP string) {
+	fs.StringVar(&c.NATSURL, "nats-url", Env("GONGKAI_NATS_URL", "nats://127.0.0.1:4222"), "NATS server URL(s), comma-separated (env GONGKAI_NATS_URL)")
+	fs.StringVar(&c.Registry, "registry", Env("GONGKAI_REGISTRY", ""), "agency registry YAML file (env GONGKAI_REGISTRY; required)")
+	fs.StringVar(&c.HTTP, "http", Env("GONGKAI_HTTP", defaultHTTP), "address of /metrics, /healthz and /readyz (env GONGKAI_HTTP)")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
+	fs.IntVar(&c.Replicas, "replicas", 1, "replicas of every stream and bucket (3 on a three-node cluster)")
+}
+
+// Runtime is what a service needs from its process.
+type Runtime struct {
+	Log      *slog.Logger
+	Metrics  *prometheus.Registry
+	Registry *registry.Registry
+	Conn     *nats.Conn
+	JS       jetstream.JetStream
+	Topology events.Topology
+}
+
+// Open validates c, loads the registry and connects to NATS.
+func (c *Common) Open(name string, stderr io.Writer) (*Runtime, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return nil, fmt.Errorf("log level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl})).With("service", name)
+	if c.Registry == "" {
+		return nil, errors.New("--registry is required")
+	}
+	reg, err := registry.Load(c.Registry)
+	if err != nil {
+		return nil, err
+	}
+	top := events.DefaultTopology()
+	top.Replicas = c.Replicas
+	if err := top.Validate(); err != nil {
+		return nil, err
+	}
+	nc, err := nats.Connect(c.NATSURL,
+		nats.Name("gongkai-"+name),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(time.Second),
+		nats.RetryOnFailedConnect(true),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil {
+				log.Warn("nats disconnected", "err", err)
+			}
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) { log.Info("nats reconnected", "url", nc.ConnectedUrlRedacted()) }),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("connect %s: %w", c.NATSURL, err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil, err
+	}
+	return &Runtime{Log: log, Metrics: telemetry.NewRegistry(), Registry: reg, Conn: nc, JS: js, Topology: top}, nil
+}
+
+// Serve runs svc and the telemetry endpoints until SIGINT or SIGTERM, then
+// stops the service, drains the connection and returns the exit code.
+func (r *Runtime) Serve(httpAddr string, run func(context.Context) error, ready telemetry.Check, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	connected := func(context.Context) error {
+		if !r.Conn.IsConnected() {
+			return errors.New("nats not connected")
+		}
+		return nil
+	}
+	srv, err := telemetry.Listen(httpAddr, telemetry.Mux(r.Metrics, connected, ready), r.Log)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	hctx, hcancel := context.WithCancel(context.Background())
+	hdone := make(chan struct{})
+	go func() { defer close(hdone); _ = srv.Run(hctx) }()
+	r.Log.Info("telemetry listening", "addr", "http://"+srv.Addr())
+	code := 0
+	if err := run(ctx); err != nil {
+		r.Log.Error("service failed", "err", err)
+		code = 1
+	}
+	hcancel()
+	<-hdone
+	if err := r.Conn.Drain(); err == nil {
+		for !r.Conn.IsClosed() {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	r.Conn.Close()
+	return code
+}
