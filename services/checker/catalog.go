@@ -56,6 +56,15 @@ func (c *catalogRules) Lookup(a *registry.Agency, packID, obligationID string) (
 	return c.rule(o, time.Now())
 }
 
+// Title implements Rules.
+func (c *catalogRules) Title(packID, obligationID string) events.Text {
+	o, ok := c.cat.Obligation(obligationID)
+	if !ok || o.Pack().ID != packID {
+		return events.Text{ZH: obligationID, EN: obligationID}
+	}
+	return events.Text{ZH: o.Title.ZH, EN: o.Title.EN}
+}
+
 func (c *catalogRules) rule(o *obligation.Obligation, now time.Time) (Rule, bool) {
 	if !observedColumns[o.Locator.Column] || o.Deadline.Kind != obligation.Fixed || o.Period.Kind != obligation.Yearly {
 		return Rule{}, false

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -20,6 +21,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/gongkai/gongkai/pkg/events"
+	"github.com/gongkai/gongkai/services/checker/internal/view"
 	"github.com/gongkai/gongkai/services/internal/registry"
 )
 
@@ -45,6 +47,9 @@ type Options struct {
 	NoTick       bool
 	// Location is the time zone of the tick; default Asia/Shanghai.
 	Location *time.Location
+	// DashboardToken, when set, protects the read API and dashboard
+	// (bearer token, or the password of basic auth).
+	DashboardToken string
 	// Logger and Registerer are required; Now defaults to time.Now.
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
@@ -56,6 +61,9 @@ type Service struct {
 	opts    Options
 	log     *slog.Logger
 	metrics *metrics
+
+	view    *view.View
+	viewRev atomic.Uint64
 
 	mu sync.Mutex
 	kv jetstream.KeyValue
@@ -95,7 +103,7 @@ func New(opts Options) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("checker: %w", err)
 	}
-	return &Service{opts: opts, log: opts.Logger.With("service", "checker"), metrics: m}, nil
+	return &Service{opts: opts, log: opts.Logger.With("service", "checker"), metrics: m, view: view.New()}, nil
 }
 
 // Ready reports whether the checker has bound its bucket.
@@ -119,6 +127,24 @@ func (s *Service) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("checker: bucket %s: %w", events.BucketObligations, err)
 	}
+	// The view loads the bucket before the checker consumes, so the read
+	// API and the tick start from the full state.
+	wctx, wcancel := context.WithCancel(context.Background())
+	loaded := make(chan struct{})
+	watchDone := make(chan error, 1)
+	go func() { watchDone <- s.watchView(wctx, kv, loaded) }()
+	defer func() {
+		wcancel()
+		<-watchDone
+	}()
+	select {
+	case <-loaded:
+	case err := <-watchDone:
+		return fmt.Errorf("checker: %w", err)
+	case <-ctx.Done():
+		return nil
+	}
+	s.log.Info("state loaded", "instances", s.view.Len())
 	s.mu.Lock()
 	s.kv = kv
 	s.mu.Unlock()
@@ -242,40 +268,45 @@ func (s *Service) handleTick(ctx context.Context, m jetstream.Msg) {
 	_ = m.Ack()
 }
 
-// Tick re-evaluates every known instance on the clock alone, at the time at,
-// and returns how many it looked at.
+// Tick re-evaluates on the clock alone, at the time at, every instance the
+// clock can move (not due, due soon, overdue), and returns how many it
+// looked at. Deadline moments are recomputed from the rules, so only the
+// instances whose state actually changes touch the bucket.
 func (s *Service) Tick(ctx context.Context, at time.Time) (int, error) {
-	keys, err := s.kv.ListKeys(ctx)
-	if err != nil {
-		if errors.Is(err, jetstream.ErrNoKeysFound) {
-			return 0, nil
-		}
-		return 0, fmt.Errorf("list instances: %w", err)
+	if err := s.syncView(ctx); err != nil {
+		return 0, err
 	}
-	n := 0
-	var errs []error
-	for key := range keys.Keys() {
-		n++
-		inst, _, err := s.load(ctx, key)
-		if err != nil || inst == nil {
-			if err != nil {
-				errs = append(errs, err)
-			}
-			continue
+	var cands []view.Instance
+	s.view.Each(func(in view.Instance) bool {
+		switch in.State {
+		case events.StateNotDue, events.StateDueSoon, events.StateOverdue:
+			cands = append(cands, in)
 		}
-		agency, ok := s.opts.Registry.Get(inst.AgencyID)
+		return true
+	})
+	var errs []error
+	for _, in := range cands {
+		agency, ok := s.opts.Registry.Get(in.AgencyID)
 		if !ok {
 			continue // agency removed from the registry: its history stays
 		}
-		r, ok := s.opts.Rules.Lookup(agency, inst.PackID, inst.ObligationID)
+		r, ok := s.opts.Rules.Lookup(agency, in.PackID, in.ObligationID)
 		if !ok {
 			continue
 		}
-		if err := s.evaluate(ctx, agency, r, inst.Period, Facts{Look: LookNone}, at); err != nil {
+		clk, _, err := r.Clock(in.Period)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if clk.clockState(at) == in.State {
+			continue
+		}
+		if err := s.evaluate(ctx, agency, r, in.Period, Facts{Look: LookNone}, at); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	return n, errors.Join(errs...)
+	return len(cands), errors.Join(errs...)
 }
 
 // factsFor extracts what an observation says about one instance.

@@ -39,4 +39,6 @@ type Rules interface {
 	For(a *registry.Agency, now time.Time) []Rule
 	// Lookup returns one rule by pack and obligation id, if it applies.
 	Lookup(a *registry.Agency, packID, obligationID string) (Rule, bool)
+	// Title returns an obligation's title (empty when unknown).
+	Title(packID, obligationID string) events.Text
 }

@@ -154,7 +154,7 @@ func TestServiceBinariesAgainstExternalNATS(t *testing.T) {
 	common := []string{"--nats-url", natsURL, "--registry", regPath, "--log-level", "warn"}
 	httpN, httpC, httpI := freePort(t), freePort(t), freePort(t)
 	startProc(t, "notifier", filepath.Join(bin, "gongkai-notifier"), append(common, "--http", fmt.Sprintf("127.0.0.1:%d", httpN), "--smtp-url", smtp.URL(), "--from", "gongkai@test.example")...)
-	startProc(t, "checker", filepath.Join(bin, "gongkai-checker"), append(common, "--http", fmt.Sprintf("127.0.0.1:%d", httpC), "--no-tick")...)
+	startProc(t, "checker", filepath.Join(bin, "gongkai-checker"), append(common, "--http", fmt.Sprintf("127.0.0.1:%d", httpC), "--no-tick", "--dashboard", "127.0.0.1:0")...)
 	startProc(t, "ingest", filepath.Join(bin, "gongkai-ingest"), append(common, "--http", fmt.Sprintf("127.0.0.1:%d", httpI), "--no-schedule")...)
 	for _, p := range []int{httpN, httpC, httpI} {
 		waitHTTP(t, fmt.Sprintf("http://127.0.0.1:%d/readyz", p), 30*time.Second)

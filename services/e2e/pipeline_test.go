@@ -71,16 +71,27 @@ func newHarness(t *testing.T, asOf time.Time) *harness {
 	}
 }
 
+type pipelineOptions = pipeline.Options
+
 // start runs the selected services on the harness's data directory.
 func (h *harness) start(ingest, check, notify bool) *pipeline.Pipeline {
 	h.t.Helper()
-	p, err := pipeline.Start(pipeline.Options{
-		DataDir: h.dir, NATSPort: -1, Ingest: ingest, Checker: check, Notifier: notify,
+	return h.startWith(func(o *pipeline.Options) { o.Ingest, o.Checker, o.Notifier = ingest, check, notify })
+}
+
+// startWith runs the pipeline with every service, after edit adjusts the
+// options.
+func (h *harness) startWith(edit func(*pipeline.Options)) *pipeline.Pipeline {
+	h.t.Helper()
+	o := pipeline.Options{
+		DataDir: h.dir, NATSPort: -1, Ingest: true, Checker: true, Notifier: true,
 		Registry: h.reg, Rules: h.rules, NoSchedule: true, NoTick: true, Workers: 4,
 		SMTPURL: h.smtp.URL(), From: "gongkai@test.example",
 		Logger: slog.New(slog.NewTextHandler(io.MultiWriter(h.logs), &slog.HandlerOptions{Level: slog.LevelWarn})),
 		Now:    h.clock.Now,
-	})
+	}
+	edit(&o)
+	p, err := pipeline.Start(o)
 	if err != nil {
 		h.t.Fatal(err)
 	}

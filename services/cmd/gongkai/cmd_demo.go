@@ -30,6 +30,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	dataDir := fs.String("data", "", "data directory (default: a new temporary directory)")
 	timeout := fs.Duration("timeout", 2*time.Minute, "give up if the cycle is not complete by then")
 	httpAddr := fs.String("http", "127.0.0.1:0", "address of /metrics, /healthz and /readyz")
+	dashAddr := fs.String("dashboard", "127.0.0.1:0", "address of the dashboard")
 	smtpURL := fs.String("smtp-url", "", "send the notices to this SMTP server instead of the outbox directory")
 	logLevel := fs.String("log-level", "warn", "debug, info, warn or error")
 	asOfFlag := fs.String("as-of", "", `the demo's clock: a date (2026-02-03), "now", or empty for the morning after the most recent Jan 31 deadline`)
@@ -88,6 +89,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		DataDir: *dataDir, NATSPort: -1, Ingest: true, Checker: true, Notifier: true,
 		Registry: reg, Rules: rules, NoSchedule: true, NoTick: true, Workers: 4,
 		SMTPURL: *smtpURL, From: "gongkai@demo.example", HTTPAddr: *httpAddr, Logger: log, Now: clk.Now,
+		DashboardAddr: *dashAddr,
 	})
 	if err != nil {
 		fmt.Fprintln(stderr, "gongkai demo:", err)
@@ -97,7 +99,11 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	fmt.Fprintf(stdout, "gongkai demo — %d simulated agency websites on %d loopback hosts\n", len(reg.Agencies), fleet.Hosts())
 	fmt.Fprintf(stdout, "  clock:          %s (simulated; --as-of to change)\n", asOf.Format("2006-01-02 15:04 MST"))
-	fmt.Fprintf(stdout, "  data directory: %s\n  registry:       %s\n  metrics:        http://%s/metrics\n\n", *dataDir, regPath, p.HTTPAddr())
+	fmt.Fprintf(stdout, "  data directory: %s\n  registry:       %s\n  metrics:        http://%s/metrics\n", *dataDir, regPath, p.HTTPAddr())
+	if a := p.DashboardAddr(); a != "" {
+		fmt.Fprintf(stdout, "  dashboard:      http://%s/\n", a)
+	}
+	fmt.Fprintln(stdout)
 
 	wctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()

@@ -59,6 +59,8 @@ func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) int {
 	natsPort := fs.Int("nats-port", 4222, "embedded NATS client port")
 	replicas := fs.Int("replicas", 1, "replicas of every stream and bucket (3 on a three-node cluster)")
 	httpAddr := fs.String("http", env("GONGKAI_HTTP", "127.0.0.1:9464"), "address of /metrics, /healthz and /readyz")
+	dashAddr := fs.String("dashboard", env("GONGKAI_DASHBOARD", "127.0.0.1:8080"), "address of the dashboard and read API (empty disables)")
+	dashToken := fs.String("dashboard-token", env("GONGKAI_DASHBOARD_TOKEN", ""), "bearer token (or basic-auth password) required by the dashboard; needed off loopback")
 	smtpURL := fs.String("smtp-url", env("GONGKAI_SMTP_URL", ""), "SMTP server, smtp://user:pass@host:587 (default: write .eml files to DATA/outbox)")
 	from := fs.String("from", env("GONGKAI_FROM", "gongkai@localhost"), "sender address of notices")
 	schedule := fs.String("schedule", "0 2 * * *", "audit schedule, cron expression in Asia/Shanghai")
@@ -91,6 +93,7 @@ func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) int {
 		Ingest: true, Checker: true, Notifier: true,
 		Registry: reg, Rules: rules, AuditSchedule: *schedule, Workers: *workers,
 		SMTPURL: *smtpURL, From: *from, HTTPAddr: *httpAddr, Logger: log,
+		DashboardAddr: *dashAddr, DashboardToken: *dashToken, DashboardURL: dashboardURL(*dashAddr),
 	}
 	opts.Topology = events.DefaultTopology()
 	opts.Topology.Replicas = *replicas
@@ -112,4 +115,15 @@ func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// dashboardURL is the base URL notices link to.
+func dashboardURL(addr string) string {
+	if v := os.Getenv("GONGKAI_DASHBOARD_URL"); v != "" {
+		return v
+	}
+	if addr == "" {
+		return ""
+	}
+	return "http://" + addr
 }

@@ -23,6 +23,9 @@ Usage:
   gongkai workdays [flags]       working-day arithmetic on the embedded calendars
   gongkai obligations list|due   the obligations of the embedded rule packs
   gongkai config check [flags]   validate a registry file and rule packs
+  gongkai agencies import FILE   convert a spreadsheet (CSV) export into a registry
+  gongkai sim serve [flags]      serve a simulated fleet of agency websites
+  gongkai evidence get HASH      retrieve a fetched body from the evidence store
   gongkai version
 
 Run "gongkai COMMAND -h" for the flags of a command.
@@ -51,6 +54,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		"workdays":     cmdWorkdays,
 		"obligations":  cmdObligations,
 		"config":       cmdConfig,
+		"agencies":     cmdAgencies,
+		"sim":          cmdSim,
+		"evidence":     cmdEvidence,
 		"version": func(_ context.Context, _ []string, stdout, _ io.Writer) int {
 			fmt.Fprintln(stdout, "gongkai", version)
 			return 0

@@ -12,8 +12,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -105,9 +107,16 @@ func (c *Common) Open(name string, stderr io.Writer) (*Runtime, error) {
 	return &Runtime{Log: log, Metrics: telemetry.NewRegistry(), Registry: reg, Conn: nc, JS: js, Topology: top}, nil
 }
 
-// Serve runs svc and the telemetry endpoints until SIGINT or SIGTERM, then
-// stops the service, drains the connection and returns the exit code.
-func (r *Runtime) Serve(httpAddr string, run func(context.Context) error, ready telemetry.Check, stderr io.Writer) int {
+// Server is an extra HTTP server a service binary runs (the dashboard).
+type Server struct {
+	Addr    string
+	Handler http.Handler
+}
+
+// Serve runs svc, the telemetry endpoints and any extra servers until
+// SIGINT or SIGTERM, then stops the service, drains the connection and
+// returns the exit code.
+func (r *Runtime) Serve(httpAddr string, run func(context.Context) error, ready telemetry.Check, stderr io.Writer, extra ...Server) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	connected := func(context.Context) error {
@@ -122,16 +131,29 @@ func (r *Runtime) Serve(httpAddr string, run func(context.Context) error, ready 
 		return 1
 	}
 	hctx, hcancel := context.WithCancel(context.Background())
-	hdone := make(chan struct{})
-	go func() { defer close(hdone); _ = srv.Run(hctx) }()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); _ = srv.Run(hctx) }()
 	r.Log.Info("telemetry listening", "addr", "http://"+srv.Addr())
+	for _, x := range extra {
+		xs, err := telemetry.Listen(x.Addr, x.Handler, r.Log)
+		if err != nil {
+			hcancel()
+			wg.Wait()
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = xs.Run(hctx) }()
+		r.Log.Info("listening", "addr", "http://"+xs.Addr())
+	}
 	code := 0
 	if err := run(ctx); err != nil {
 		r.Log.Error("service failed", "err", err)
 		code = 1
 	}
 	hcancel()
-	<-hdone
+	wg.Wait()
 	if err := r.Conn.Drain(); err == nil {
 		for !r.Conn.IsClosed() {
 			time.Sleep(10 * time.Millisecond)

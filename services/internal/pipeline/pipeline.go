@@ -75,6 +75,10 @@ type Options struct {
 
 	// HTTPAddr serves /metrics, /healthz and /readyz; empty disables.
 	HTTPAddr string
+	// DashboardAddr serves the checker's read API and dashboard; empty
+	// disables. A non-loopback address requires DashboardToken.
+	DashboardAddr  string
+	DashboardToken string
 
 	Logger *slog.Logger
 	// Registry of metrics; default a new one with Go and process collectors.
@@ -91,6 +95,7 @@ type Pipeline struct {
 	nc      *nats.Conn
 	js      jetstream.JetStream
 	http    *telemetry.Server
+	dash    *telemetry.Server
 	metrics *prometheus.Registry
 
 	ingest   *ingest.Service
@@ -214,7 +219,7 @@ func Start(opts Options) (p *Pipeline, err error) {
 	if opts.Checker {
 		p.checker, err = checker.New(checker.Options{
 			JetStream: p.js, Topology: opts.Topology, Registry: opts.Registry, Rules: opts.Rules,
-			FailureThreshold: opts.FailureThreshold, NoTick: opts.NoTick,
+			FailureThreshold: opts.FailureThreshold, NoTick: opts.NoTick, DashboardToken: opts.DashboardToken,
 			Logger: opts.Logger, Registerer: opts.Metrics, Now: opts.Now,
 		})
 		if err != nil {
@@ -222,6 +227,21 @@ func Start(opts Options) (p *Pipeline, err error) {
 		}
 		p.launch("checker", p.checker.Run)
 		checks = append(checks, p.checker.Ready)
+		if opts.DashboardAddr != "" {
+			if err := telemetry.CheckExposure(opts.DashboardAddr, opts.DashboardToken != ""); err != nil {
+				return nil, fmt.Errorf("pipeline: dashboard: %w", err)
+			}
+			h, err := p.checker.Handler()
+			if err != nil {
+				return nil, err
+			}
+			p.dash, err = telemetry.Listen(opts.DashboardAddr, h, opts.Logger)
+			if err != nil {
+				return nil, fmt.Errorf("pipeline: dashboard: %w", err)
+			}
+			p.launch("dashboard", p.dash.Run)
+			p.log.Info("dashboard listening", "addr", "http://"+p.dash.Addr())
+		}
 	}
 	if opts.Ingest {
 		p.ingest, err = ingest.New(ingest.Options{
@@ -350,6 +370,14 @@ func (p *Pipeline) HTTPAddr() string {
 		return ""
 	}
 	return p.http.Addr()
+}
+
+// DashboardAddr returns the dashboard address, or "" when disabled.
+func (p *Pipeline) DashboardAddr() string {
+	if p.dash == nil {
+		return ""
+	}
+	return p.dash.Addr()
 }
 
 // Handler is the telemetry handler (also for tests without a listener).

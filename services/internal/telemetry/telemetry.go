@@ -88,3 +88,22 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	return nil
 }
+
+// CheckExposure refuses to serve a protected handler on a non-loopback
+// address without authentication.
+func CheckExposure(addr string, authenticated bool) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("address %q: %w", addr, err)
+	}
+	if authenticated {
+		return nil
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("address %q is not loopback: set a token to expose it", addr)
+}
