@@ -108,9 +108,33 @@ func (e Event) Validate() error {
 	return nil
 }
 
-// Marshal encodes the envelope as JSON.
+// header is the envelope without its data, for Marshal.
+type header struct {
+	SpecVersion     string    `json:"specversion"`
+	ID              string    `json:"id"`
+	Source          string    `json:"source"`
+	Type            string    `json:"type"`
+	Subject         string    `json:"subject,omitempty"`
+	Time            time.Time `json:"time"`
+	DataContentType string    `json:"datacontenttype"`
+}
+
+// Marshal encodes the envelope as JSON. The data, already JSON, is spliced
+// in as it is rather than re-validated and re-compacted as json.Marshal
+// would: on the checker's hot path that was a fifth of the encoding cost.
 func (e Event) Marshal() ([]byte, error) {
-	return json.Marshal(e)
+	if !json.Valid(e.Data) {
+		return nil, errors.New("encode event: data is not valid JSON")
+	}
+	h, err := json.Marshal(header{e.SpecVersion, e.ID, e.Source, e.Type, e.Subject, e.Time, e.DataContentType})
+	if err != nil {
+		return nil, fmt.Errorf("encode event: %w", err)
+	}
+	out := make([]byte, 0, len(h)+len(e.Data)+9)
+	out = append(out, h[:len(h)-1]...)
+	out = append(out, `,"data":`...)
+	out = append(out, e.Data...)
+	return append(out, '}'), nil
 }
 
 // Unmarshal decodes an envelope and checks its fields.

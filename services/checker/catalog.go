@@ -17,14 +17,37 @@ import (
 // them and its deadline is a fixed date of a yearly period.
 var observedColumns = map[string]bool{events.ColumnAnnualReport: true}
 
-// catalogRules adapts the rule packs to the checker.
+// catalogRules adapts the rule packs to the checker. Rules are built once
+// per obligation and the applicable set once per kind of agency and day,
+// since every observation asks for them.
 type catalogRules struct {
 	cat *obligation.Catalog
+
+	mu      sync.Mutex
+	rules   map[*obligation.Obligation]ruleEntry
+	applies map[appliesKey][]Rule
+}
+
+type ruleEntry struct {
+	rule Rule
+	ok   bool
+}
+
+// agencyShape is what decides which obligations apply to an agency.
+type agencyShape struct {
+	Jurisdiction string
+	Level        obligation.Level
+	Kind         obligation.AgencyKind
+}
+
+type appliesKey struct {
+	agency agencyShape
+	day    string
 }
 
 // NewRules returns the checker's view of a catalog of rule packs.
 func NewRules(cat *obligation.Catalog) Rules {
-	return &catalogRules{cat: cat}
+	return &catalogRules{cat: cat, rules: map[*obligation.Obligation]ruleEntry{}, applies: map[appliesKey][]Rule{}}
 }
 
 func agencyOf(a *registry.Agency) obligation.Agency {
@@ -38,13 +61,41 @@ func agencyOf(a *registry.Agency) obligation.Agency {
 // For implements Rules: the obligations in effect at now that apply to a
 // and that the pipeline observes.
 func (c *catalogRules) For(a *registry.Agency, now time.Time) []Rule {
+	ag := agencyOf(a)
+	k := appliesKey{agencyShape{Jurisdiction: ag.Jurisdiction, Level: ag.Level, Kind: ag.Kind}, now.UTC().Format("2006-01-02")}
+	c.mu.Lock()
+	if rs, ok := c.applies[k]; ok {
+		c.mu.Unlock()
+		return rs
+	}
+	c.mu.Unlock()
 	var out []Rule
-	for _, o := range c.cat.Applicable(agencyOf(a), now) {
-		if r, ok := c.rule(o, now); ok {
+	for _, o := range c.cat.Applicable(ag, now) {
+		if r, ok := c.cached(o); ok {
 			out = append(out, r)
 		}
 	}
+	c.mu.Lock()
+	if len(c.applies) > 10000 {
+		clear(c.applies)
+	}
+	c.applies[k] = out
+	c.mu.Unlock()
 	return out
+}
+
+func (c *catalogRules) cached(o *obligation.Obligation) (Rule, bool) {
+	c.mu.Lock()
+	e, ok := c.rules[o]
+	c.mu.Unlock()
+	if ok {
+		return e.rule, e.ok
+	}
+	r, ok := c.rule(o, time.Now())
+	c.mu.Lock()
+	c.rules[o] = ruleEntry{r, ok}
+	c.mu.Unlock()
+	return r, ok
 }
 
 // Lookup implements Rules.
@@ -53,7 +104,7 @@ func (c *catalogRules) Lookup(a *registry.Agency, packID, obligationID string) (
 	if !ok || o.Pack().ID != packID || !o.AppliesTo(agencyOf(a)) {
 		return Rule{}, false
 	}
-	return c.rule(o, time.Now())
+	return c.cached(o)
 }
 
 // Title implements Rules.
@@ -101,17 +152,28 @@ func (c *catalogRules) rule(o *obligation.Obligation, now time.Time) (Rule, bool
 		}
 		return out
 	}
+	type clockResult struct {
+		clk Clock
+		due Due
+		err error
+	}
+	var clocks sync.Map // period key → clockResult; deadlines depend only on the period
 	r.Clock = func(period string) (Clock, Due, error) {
-		p, err := o.ParsePeriod(period)
-		if err != nil {
-			return Clock{}, Due{}, err
+		if v, ok := clocks.Load(period); ok {
+			cr := v.(clockResult)
+			return cr.clk, cr.due, cr.err
 		}
-		d, err := o.Due(p, obligation.DueInput{})
-		if err != nil {
-			return Clock{}, Due{}, err
+		var cr clockResult
+		if p, err := o.ParsePeriod(period); err != nil {
+			cr.err = err
+		} else if d, err := o.Due(p, obligation.DueInput{}); err != nil {
+			cr.err = err
+		} else {
+			cr.clk = Clock{DueAt: d.At, DueSoonAt: o.DueSoonAt(d), EscalateAt: o.EscalateAt(d)}
+			cr.due = Due{Provisional: d.Provisional, CalendarVersion: d.CalendarVersion}
 		}
-		return Clock{DueAt: d.At, DueSoonAt: o.DueSoonAt(d), EscalateAt: o.EscalateAt(d)},
-			Due{Provisional: d.Provisional, CalendarVersion: d.CalendarVersion}, nil
+		clocks.Store(period, cr)
+		return cr.clk, cr.due, cr.err
 	}
 	var cache sync.Map // period key → *regexp.Regexp (nil: no pattern)
 	r.Matches = func(it events.Item, period string) bool {

@@ -11,11 +11,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/robfig/cron/v3"
@@ -38,6 +40,10 @@ type Options struct {
 	Registry *registry.Registry
 	// Rules gives the obligations that apply to an agency. Required.
 	Rules Rules
+	// Concurrency is the number of observations evaluated at once; default
+	// 32. Observations of one agency are always evaluated in order, by the
+	// same worker.
+	Concurrency int
 	// FailureThreshold is the number of consecutive failed looks after
 	// which a known instance becomes unknown; default 3.
 	FailureThreshold int
@@ -65,6 +71,10 @@ type Service struct {
 	view    *view.View
 	viewRev atomic.Uint64
 
+	unsentMu sync.Mutex
+	unsent   map[string]*Outbox
+	recover  []*Outbox // outbox entries found at start-up, published once loaded
+
 	mu sync.Mutex
 	kv jetstream.KeyValue
 }
@@ -79,6 +89,9 @@ func New(opts Options) (*Service, error) {
 	}
 	if opts.Topology.Replicas == 0 {
 		opts.Topology = events.DefaultTopology()
+	}
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 32
 	}
 	if opts.FailureThreshold <= 0 {
 		opts.FailureThreshold = 3
@@ -103,7 +116,7 @@ func New(opts Options) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("checker: %w", err)
 	}
-	return &Service{opts: opts, log: opts.Logger.With("service", "checker"), metrics: m, view: view.New()}, nil
+	return &Service{opts: opts, log: opts.Logger.With("service", "checker"), metrics: m, view: view.New(), unsent: map[string]*Outbox{}}, nil
 }
 
 // Ready reports whether the checker has bound its bucket.
@@ -144,7 +157,18 @@ func (s *Service) Run(ctx context.Context) error {
 	case <-ctx.Done():
 		return nil
 	}
-	s.log.Info("state loaded", "instances", s.view.Len())
+	s.log.Info("state loaded", "instances", s.view.Len(), "recovering", len(s.recover))
+	for _, ob := range s.recover {
+		s.send(ctx, ob)
+	}
+	s.recover = nil
+	rctx, rcancel := context.WithCancel(context.Background())
+	resendDone := make(chan struct{})
+	go func() { defer close(resendDone); s.resend(rctx) }()
+	defer func() {
+		rcancel()
+		<-resendDone
+	}()
 	s.mu.Lock()
 	s.kv = kv
 	s.mu.Unlock()
@@ -157,11 +181,37 @@ func (s *Service) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("checker: tick consumer: %w", err)
 	}
-	obsCC, err := obsCons.Consume(func(m jetstream.Msg) { s.handleObservation(ctx, m) })
+	// Observations are spread over workers by agency (the subject's last
+	// token), so one agency's observations stay in order while different
+	// agencies' round trips to the server overlap.
+	lanes := make([]chan jetstream.Msg, s.opts.Concurrency)
+	var lanesDone sync.WaitGroup
+	for i := range lanes {
+		lanes[i] = make(chan jetstream.Msg, 64)
+		lanesDone.Add(1)
+		go func() {
+			defer lanesDone.Done()
+			for m := range lanes[i] {
+				// A message taken before shutdown is finished, not dropped.
+				s.handleObservation(context.WithoutCancel(ctx), m)
+			}
+		}()
+	}
+	defer func() {
+		for _, l := range lanes {
+			close(l)
+		}
+		lanesDone.Wait()
+	}()
+	obsCC, err := obsCons.Consume(func(m jetstream.Msg) {
+		h := fnv.New32a()
+		_, _ = h.Write([]byte(m.Subject()))
+		lanes[h.Sum32()%uint32(len(lanes))] <- m
+	}, jetstream.PullMaxMessages(256))
 	if err != nil {
 		return fmt.Errorf("checker: consume observations: %w", err)
 	}
-	tickCC, err := tickCons.Consume(func(m jetstream.Msg) { s.handleTick(ctx, m) })
+	tickCC, err := tickCons.Consume(func(m jetstream.Msg) { s.handleTick(context.WithoutCancel(ctx), m) })
 	if err != nil {
 		obsCC.Stop()
 		return fmt.Errorf("checker: consume ticks: %w", err)
@@ -372,9 +422,14 @@ func (s *Service) evaluate(ctx context.Context, a *registry.Agency, r Rule, peri
 	}
 	key := Key(a.ID, r.PackID, r.ObligationID, period)
 	for attempt := 0; attempt < 5; attempt++ {
-		prev, rev, err := s.load(ctx, key)
-		if err != nil {
-			return err
+		// The view tells which instances exist; a new one needs no read
+		// (its create fails if it is not new after all, and we read then).
+		var prev *Instance
+		var rev uint64
+		if attempt > 0 || s.view.Has(a.ID, r.PackID, r.ObligationID, period) {
+			if prev, rev, err = s.load(ctx, key); err != nil {
+				return err
+			}
 		}
 		state, failures := decide(prev, f, clk, now, s.opts.Location, s.opts.FailureThreshold)
 		next := Instance{AgencyID: a.ID, PackID: r.PackID, ObligationID: r.ObligationID, Period: period}
@@ -398,20 +453,28 @@ func (s *Service) evaluate(ctx context.Context, a *registry.Agency, r Rule, peri
 			next.LastError = f.Error
 		}
 		changed := prev == nil || prev.State != state
+		if !changed {
+			// Nothing but the time of the look changed: record it at most
+			// once a day, so repeated audits cost a read, not a write.
+			cmp := next
+			if now.Sub(prev.LastObserved) < lastObservedEvery {
+				cmp.LastObserved = prev.LastObserved
+			}
+			if sameStored(*prev, cmp) {
+				return nil
+			}
+		}
 		if changed {
 			next.Since = now
-		}
-		if !changed && prev != nil && sameStored(*prev, next) {
-			return nil // nothing to write
-		}
-		if changed {
 			var from events.State
 			if prev != nil {
 				from = prev.State
 			}
-			if err := s.publishFinding(ctx, a, r, &next, from, rev, now); err != nil {
+			ob, err := s.finding(a, r, &next, from, rev, now)
+			if err != nil {
 				return err
 			}
+			next.Outbox = ob
 		}
 		body, err := json.Marshal(next)
 		if err != nil {
@@ -425,6 +488,7 @@ func (s *Service) evaluate(ctx context.Context, a *registry.Agency, r Rule, peri
 		if err == nil {
 			if changed {
 				s.metrics.transitions.WithLabelValues(string(state)).Inc()
+				s.send(ctx, next.Outbox)
 			}
 			return nil
 		}
@@ -435,6 +499,74 @@ func (s *Service) evaluate(ctx context.Context, a *registry.Agency, r Rule, peri
 	}
 	return fmt.Errorf("write %s: too many concurrent updates", key)
 }
+
+// send publishes a stored finding, retrying briefly; if the server stays
+// unavailable the finding is kept for the background resender, and in the
+// bucket for start-up recovery.
+func (s *Service) send(ctx context.Context, ob *Outbox) {
+	for attempt := range 3 {
+		if err := s.publishOutbox(ctx, ob); err == nil {
+			return
+		} else if attempt == 2 {
+			s.log.Warn("finding not yet published; will retry", "finding", ob.ID, "err", err)
+		}
+		time.Sleep(time.Duration(attempt+1) * 100 * time.Millisecond)
+	}
+	s.unsentMu.Lock()
+	s.unsent[ob.ID] = ob
+	s.unsentMu.Unlock()
+}
+
+func (s *Service) publishOutbox(ctx context.Context, ob *Outbox) error {
+	msg := nats.NewMsg(ob.Subject)
+	msg.Data = ob.Event
+	msg.Header.Set(events.HeaderType, events.TypeFinding)
+	ack, err := s.opts.JetStream.PublishMsg(ctx, msg, jetstream.WithMsgID(ob.ID))
+	if err != nil {
+		return fmt.Errorf("publish finding %s: %w", ob.ID, err)
+	}
+	if ack.Duplicate {
+		s.metrics.duplicates.Inc()
+	} else {
+		s.metrics.findings.WithLabelValues(string(ob.State)).Inc()
+	}
+	return nil
+}
+
+// resend retries unsent findings until ctx ends.
+func (s *Service) resend(ctx context.Context) {
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		s.unsentMu.Lock()
+		pending := make([]*Outbox, 0, len(s.unsent))
+		for _, ob := range s.unsent {
+			pending = append(pending, ob)
+		}
+		s.unsentMu.Unlock()
+		for _, ob := range pending {
+			if err := s.publishOutbox(ctx, ob); err == nil {
+				s.unsentMu.Lock()
+				delete(s.unsent, ob.ID)
+				s.unsentMu.Unlock()
+			}
+		}
+	}
+}
+
+// lastObservedEvery is how often an unchanged instance's LastObserved is
+// written.
+const lastObservedEvery = 20 * time.Hour
+
+// recoveryWindow bounds start-up recovery to findings the stream still
+// de-duplicates (its window is 24 h), so a recovered finding that had in
+// fact been published is dropped by the stream, not announced twice.
+const recoveryWindow = 20 * time.Hour
 
 func isWrongSequence(err error) bool {
 	var apiErr *jetstream.APIError
@@ -453,7 +585,8 @@ func FindingID(key string, rev uint64, to events.State) string {
 	return fmt.Sprintf("finding-%s@%d>%s", key, rev, to)
 }
 
-func (s *Service) publishFinding(ctx context.Context, a *registry.Agency, r Rule, inst *Instance, from events.State, rev uint64, now time.Time) error {
+// finding builds the finding of a transition and its outbox entry.
+func (s *Service) finding(a *registry.Agency, r Rule, inst *Instance, from events.State, rev uint64, now time.Time) (*Outbox, error) {
 	f := events.Finding{
 		AgencyID: a.ID, AgencyName: a.Name,
 		PackID: r.PackID, PackVersion: r.PackVersion, ObligationID: r.ObligationID, Obligation: r.Title,
@@ -465,18 +598,13 @@ func (s *Service) publishFinding(ctx context.Context, a *registry.Agency, r Rule
 	id := FindingID(inst.Key(), rev, inst.State)
 	ev, err := events.New(Source, id, a.ID, now, f)
 	if err != nil {
-		return fmt.Errorf("finding %s: %w", id, err)
+		return nil, fmt.Errorf("finding %s: %w", id, err)
 	}
-	ack, err := events.Publish(ctx, s.opts.JetStream, events.FindingSubject(a.ID), ev)
+	body, err := ev.Marshal()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if ack.Duplicate {
-		s.metrics.duplicates.Inc()
-	} else {
-		s.metrics.findings.WithLabelValues(string(inst.State)).Inc()
-	}
-	return nil
+	return &Outbox{ID: id, At: now, State: inst.State, Subject: events.FindingSubject(a.ID), Event: body}, nil
 }
 
 // severityOf ranks a transition by the state it enters; the obligation's

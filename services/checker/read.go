@@ -48,6 +48,9 @@ func (s *Service) watchView(ctx context.Context, kv jetstream.KeyValue, ready ch
 					s.log.Warn("undecodable instance in bucket", "key", e.Key(), "err", err)
 				} else {
 					s.view.Put(viewInstance(in))
+					if initial && in.Outbox != nil && s.opts.Now().Sub(in.Outbox.At) < recoveryWindow {
+						s.recover = append(s.recover, in.Outbox)
+					}
 				}
 			}
 			s.viewRev.Store(e.Revision())

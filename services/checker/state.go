@@ -34,6 +34,28 @@ type Instance struct {
 	LastError string `json:"last_error,omitempty"`
 	// LastObserved is the time of the last observation (successful or not).
 	LastObserved time.Time `json:"last_observed,omitempty"`
+
+	// Outbox holds the finding of the instance's last transition, written
+	// together with the state and published after the write succeeds (a
+	// transactional outbox): a finding is never announced for a state that
+	// was not stored, and one lost to a crash between the write and the
+	// publish is published again at start-up.
+	Outbox *Outbox `json:"outbox,omitempty"`
+}
+
+// Outbox is a finding event waiting to be, or already, published.
+type Outbox struct {
+	// ID is the finding's message id.
+	ID string `json:"id"`
+	// At is when the transition was decided.
+	At time.Time `json:"at"`
+	// State is the state the transition entered.
+	State events.State `json:"state"`
+	// Subject is the subject the finding is published on.
+	Subject string `json:"subject"`
+	// Event is the encoded envelope, published as is (base64 in JSON:
+	// stored opaque, not re-parsed on every read of the state).
+	Event []byte `json:"event"`
 }
 
 // Key returns the instance's key in the obligations bucket.

@@ -302,3 +302,25 @@ func (v *View) CountBy(group func(agencyID string) string) map[string]map[events
 	}
 	return out
 }
+
+// Has reports whether the view holds the instance. The view follows the
+// bucket asynchronously, so a false answer may be stale; callers treat it
+// as a hint and rely on the bucket's compare-and-set for correctness.
+func (v *View) Has(agency, pack, obligation, period string) bool {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	a, ok := v.agencies.ids[agency]
+	if !ok {
+		return false
+	}
+	o, ok := v.obIndex[obligationRef{pack, obligation}]
+	if !ok {
+		return false
+	}
+	p, ok := v.periods.ids[period]
+	if !ok {
+		return false
+	}
+	_, ok = v.index[key{a, o, p}]
+	return ok
+}

@@ -1,0 +1,328 @@
+package checker_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/gongkai/gongkai/pkg/events"
+	"github.com/gongkai/gongkai/pkg/events/eventstest"
+	"github.com/gongkai/gongkai/services/checker"
+	"github.com/gongkai/gongkai/services/internal/obligation"
+	"github.com/gongkai/gongkai/services/internal/registry"
+)
+
+var cst = time.FixedZone("CST", 8*3600)
+
+func testRegistry(t testing.TB, n int) *registry.Registry {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("agencies:\n")
+	for i := range n {
+		fmt.Fprintf(&b, "  - {id: a%05d, name: 测试局%d, level: city, kind: department, website: \"http://a%d.example/\"}\n", i, i, i)
+	}
+	reg, err := registry.Parse("r.yaml", []byte(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reg
+}
+
+func rules(t testing.TB) checker.Rules {
+	t.Helper()
+	cat, err := obligation.LoadEmbedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return checker.NewRules(cat)
+}
+
+type running struct {
+	svc    *checker.Service
+	reg    *prometheus.Registry
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func startChecker(t testing.TB, js jetstream.JetStream, reg *registry.Registry, r checker.Rules, now func() time.Time) *running {
+	t.Helper()
+	m := prometheus.NewRegistry()
+	svc, err := checker.New(checker.Options{
+		JetStream: js, Registry: reg, Rules: r, NoTick: true,
+		Logger: slog.New(slog.DiscardHandler), Registerer: m, Now: now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	rr := &running{svc: svc, reg: m, cancel: cancel, done: make(chan error, 1)}
+	go func() { rr.done <- svc.Run(ctx) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for svc.Ready(context.Background()) != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("checker not ready")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return rr
+}
+
+func (r *running) stop(t testing.TB) {
+	t.Helper()
+	r.cancel()
+	if err := <-r.done; err != nil {
+		t.Fatalf("checker stopped with %v", err)
+	}
+}
+
+// observation says agency published (or not) its report for year.
+func observation(agency, run string, at time.Time, publishedOn string) events.Observation {
+	col := events.Column{Key: events.ColumnAnnualReport, URL: "http://x.example/ndbg/", Outcome: events.OutcomeOK, Evidence: strings.Repeat("a", 64)}
+	if publishedOn != "" {
+		col.Items = []events.Item{{Title: "测试局2025年政府信息公开工作年度报告", URL: "http://x.example/ndbg/1.html", Date: publishedOn, Year: 2025}}
+		col.ItemCount = 1
+	}
+	return events.Observation{AgencyID: agency, RunID: run, ObservedAt: at, Site: "http://x.example/", Outcome: events.OutcomeOK,
+		Columns: []events.Column{col}}
+}
+
+func publishObs(t testing.TB, js jetstream.JetStream, o events.Observation) {
+	t.Helper()
+	ev, err := events.New("test", "obs-"+o.AgencyID+"-"+o.RunID, o.AgencyID, o.ObservedAt, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := events.Publish(context.Background(), js, events.ObservationSubject(o.AgencyID), ev); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func streamMsgs(t testing.TB, js jetstream.JetStream, name string) uint64 {
+	t.Helper()
+	st, err := js.Stream(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.State.Msgs
+}
+
+// waitConsumed waits until the checker has acknowledged (or terminated)
+// every observation in the stream. It compares the consumer's ack floor
+// with the stream's last sequence: a consumer's pending count can lag a
+// publish by a moment.
+func waitConsumed(t testing.TB, js jetstream.JetStream) {
+	t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		st, err := js.Stream(ctx, events.StreamObservations)
+		if err != nil {
+			t.Fatal(err)
+		}
+		si, err := st.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := js.Consumer(ctx, events.StreamObservations, events.ConsumerChecker)
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := c.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.AckFloor.Stream >= si.State.LastSeq && info.NumAckPending == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("checker did not consume: ack floor %d of %d, %d unacked", info.AckFloor.Stream, si.State.LastSeq, info.NumAckPending)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Two checker replicas compete for observations that repeat the same facts
+// for the same agencies, several times and concurrently: every instance
+// transitions once, and exactly one finding per transition is stored.
+func TestTwoReplicasNeverDoubleAFinding(t *testing.T) {
+	srv := eventstest.RunServer(t, "")
+	_, js := eventstest.Connect(t, srv.URL)
+	reg := testRegistry(t, 20)
+	r := rules(t)
+	now := func() time.Time { return time.Date(2026, 2, 3, 9, 0, 0, 0, cst) }
+	a := startChecker(t, js, reg, r, now)
+	b := startChecker(t, js, reg, r, now)
+	at := now()
+	var wg sync.WaitGroup
+	for run := range 5 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 20 {
+				pub := ""
+				if i%2 == 0 {
+					pub = "2026-01-20"
+				}
+				publishObs(t, js, observation(fmt.Sprintf("a%05d", i), fmt.Sprintf("run-%d", run), at, pub))
+			}
+		}()
+	}
+	wg.Wait()
+	waitConsumed(t, js)
+	a.stop(t)
+	b.stop(t)
+	// 20 agencies, one instance each (period 2025): one finding each.
+	if n := streamMsgs(t, js, events.StreamFindings); n != 20 {
+		t.Fatalf("%d findings stored, want 20", n)
+	}
+	got := testutil.ToFloat64(prometheusCounter(t, a.reg, "gongkai_checker_observations_total")) +
+		testutil.ToFloat64(prometheusCounter(t, b.reg, "gongkai_checker_observations_total"))
+	if got != 100 {
+		t.Fatalf("replicas evaluated %v observations, want 100", got)
+	}
+}
+
+// A restarted checker continues from the stored state: the same facts
+// announce nothing new, a change announces exactly one transition.
+func TestRestartContinuesFromStoredState(t *testing.T) {
+	dir := t.TempDir()
+	srv := eventstest.RunServer(t, dir)
+	_, js := eventstest.Connect(t, srv.URL)
+	reg := testRegistry(t, 2)
+	r := rules(t)
+	clock := time.Date(2026, 2, 3, 9, 0, 0, 0, cst)
+	now := func() time.Time { return clock }
+	c := startChecker(t, js, reg, r, now)
+	publishObs(t, js, observation("a00000", "r1", clock, ""))
+	publishObs(t, js, observation("a00001", "r1", clock, "2026-01-20"))
+	waitConsumed(t, js)
+	c.stop(t)
+	if n := streamMsgs(t, js, events.StreamFindings); n != 2 {
+		t.Fatalf("%d findings after the first audit, want 2", n)
+	}
+
+	c = startChecker(t, js, reg, r, now)
+	publishObs(t, js, observation("a00000", "r2", clock, ""))
+	publishObs(t, js, observation("a00001", "r2", clock, "2026-01-20"))
+	waitConsumed(t, js)
+	if n := streamMsgs(t, js, events.StreamFindings); n != 2 {
+		t.Fatalf("%d findings after repeating the facts, want still 2", n)
+	}
+	publishObs(t, js, observation("a00000", "r3", clock, "2026-02-02"))
+	waitConsumed(t, js)
+	c.stop(t)
+	if n := streamMsgs(t, js, events.StreamFindings); n != 3 {
+		t.Fatalf("%d findings after the late report appeared, want 3", n)
+	}
+}
+
+// Bad input is terminated with a reason and counted, never retried and
+// never fatal; good input behind it is still processed.
+func TestInvalidObservationsAreTerminated(t *testing.T) {
+	srv := eventstest.RunServer(t, "")
+	nc, js := eventstest.Connect(t, srv.URL)
+	reg := testRegistry(t, 1)
+	now := func() time.Time { return time.Date(2026, 2, 3, 9, 0, 0, 0, cst) }
+	c := startChecker(t, js, reg, rules(t), now)
+	for i, body := range []string{
+		"not json",
+		`{"specversion":"1.0","id":"x","source":"s","type":"gongkai.observation.v1","time":"2026-01-01T00:00:00Z","datacontenttype":"application/json","data":{"agency_id":"a00000"}}`,
+		`{"specversion":"1.0","id":"y","source":"s","type":"gongkai.finding.v1","time":"2026-01-01T00:00:00Z","datacontenttype":"application/json","data":{}}`,
+	} {
+		if _, err := js.Publish(context.Background(), fmt.Sprintf("%s.bad%d", events.SubjectObservations, i), []byte(body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	publishObs(t, js, observation("nobody", "r1", now(), ""))
+	publishObs(t, js, observation("a00000", "r1", now(), ""))
+	waitConsumed(t, js)
+	c.stop(t)
+	_ = nc
+	if got := testutil.ToFloat64(prometheusCounterVec(t, c.reg, "gongkai_checker_messages_terminated_total", "observation")); got != 4 {
+		t.Fatalf("terminated %v observations, want 4", got)
+	}
+	if n := streamMsgs(t, js, events.StreamFindings); n != 1 {
+		t.Fatalf("%d findings, want 1 (the valid observation)", n)
+	}
+}
+
+// The clock alone moves an unpublished report from overdue to escalated,
+// once, and leaves settled instances alone.
+func TestTickEscalatesOnce(t *testing.T) {
+	srv := eventstest.RunServer(t, "")
+	_, js := eventstest.Connect(t, srv.URL)
+	reg := testRegistry(t, 2)
+	clock := time.Date(2026, 2, 3, 9, 0, 0, 0, cst)
+	c := startChecker(t, js, reg, rules(t), func() time.Time { return clock })
+	publishObs(t, js, observation("a00000", "r1", clock, ""))
+	publishObs(t, js, observation("a00001", "r1", clock, "2026-01-20"))
+	waitConsumed(t, js)
+	later := time.Date(2026, 3, 2, 0, 5, 0, 0, cst)
+	// The first tick escalates the overdue instance; the second finds
+	// nothing the clock can still move.
+	for i, want := range []int{1, 0} {
+		n, err := c.svc.Tick(context.Background(), later)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != want {
+			t.Fatalf("tick %d looked at %d instances, want %d", i+1, n, want)
+		}
+	}
+	c.stop(t)
+	if n := streamMsgs(t, js, events.StreamFindings); n != 3 {
+		t.Fatalf("%d findings, want 3 (two first states and one escalation)", n)
+	}
+}
+
+func prometheusCounter(t testing.TB, reg *prometheus.Registry, name string) prometheus.Collector {
+	t.Helper()
+	return gathered{t: t, reg: reg, name: name}
+}
+
+func prometheusCounterVec(t testing.TB, reg *prometheus.Registry, name, label string) prometheus.Collector {
+	t.Helper()
+	return gathered{t: t, reg: reg, name: name, label: label}
+}
+
+// gathered exposes one series of a registry as a collector for testutil.
+type gathered struct {
+	t     testing.TB
+	reg   *prometheus.Registry
+	name  string
+	label string
+}
+
+func (g gathered) Describe(ch chan<- *prometheus.Desc) {
+	ch <- prometheus.NewDesc(g.name, "test", nil, nil)
+}
+
+func (g gathered) Collect(ch chan<- prometheus.Metric) {
+	mfs, err := g.reg.Gather()
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != g.name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			if g.label != "" && (len(m.GetLabel()) == 0 || m.GetLabel()[0].GetValue() != g.label) {
+				continue
+			}
+			ch <- prometheus.MustNewConstMetric(prometheus.NewDesc(g.name, "test", nil, nil), prometheus.CounterValue, m.GetCounter().GetValue())
+		}
+	}
+}
