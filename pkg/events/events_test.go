@@ -35,11 +35,27 @@ func examples() map[string]events.Payload {
 			HomeEvidence: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
 			Columns: []events.Column{{
 				Key: events.ColumnAnnualReport, URL: "http://czj.huaian.example/zfxxgk/ndbg/",
-				Outcome: events.OutcomeOK, ItemCount: 2, Newest: "2026-01-20",
+				Outcome: events.OutcomeOK, ItemCount: 2, Newest: "2026-01-20", Pages: 1,
+				Evidence: "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae",
 				Items: []events.Item{
-					{Title: "淮安市财政局2025年政府信息公开工作年度报告", URL: "http://czj.huaian.example/zfxxgk/ndbg/202601/t20260120_1.html", Date: "2026-01-20", Year: 2025},
-					{Title: "淮安市财政局2024年政府信息公开工作年度报告", URL: "http://czj.huaian.example/zfxxgk/ndbg/202501/t20250122_1.html", Date: "2025-01-22", Year: 2024},
+					{Title: "淮安市财政局2025年政府信息公开工作年度报告", URL: "http://czj.huaian.example/zfxxgk/ndbg/202601/t20260120_1.html", Date: "2026-01-20", Year: 2025,
+						Evidence: "fcde2b2edba56bf408601fb721fe9b5c338d10ee429ea04fae5511b68fbf8fb9",
+						Attachments: []events.Attachment{{
+							Title: "淮安市财政局2025年政府信息公开工作年度报告.pdf", URL: "http://czj.huaian.example/zfxxgk/ndbg/202601/P020260120_1.pdf",
+							Outcome: events.OutcomeOK, Evidence: "baa5a0964d3320fbc0c6a922140453c8513ea24ab8fd0577034804a967248096", ContentType: "application/pdf",
+						}},
+						Text: "e3b98a4da31a127d4bde6e43033f66ba274cab0eb7eb1c70ec41402bf6273dd8", TextSource: "http://czj.huaian.example/zfxxgk/ndbg/202601/P020260120_1.pdf"},
+					{Title: "淮安市财政局2024年政府信息公开工作年度报告", URL: "http://czj.huaian.example/zfxxgk/ndbg/202501/t20250122_1.html", Date: "2025-01-22", Year: 2024,
+						TextError: "read report.doc: legacy OLE document (.doc/.wps/.xls); convert it to DOCX or PDF: unsupported document format"},
 				},
+			}, {
+				Key: "leaders", URL: "http://czj.huaian.example/zfxxgk/ldjs/", Outcome: events.OutcomeOK, Blank: true, Pages: 1,
+			}, {
+				Key: "policy_interpretation", URL: "http://czj.huaian.example/zfxxgk/zcjd/", Outcome: events.OutcomeOK,
+				ItemCount: 20, Newest: "2025-06-30", Pages: 1, Truncated: true,
+			}, {
+				Key: "ogi_request", Outcome: events.OutcomeNotFound,
+				Error: "http://czj.huaian.example/zfxxgk/: no link named 依申请公开",
 			}},
 		},
 		"observation_unreachable": events.Observation{
@@ -61,7 +77,7 @@ func examples() map[string]events.Payload {
 			},
 		},
 		"notice": events.Notice{
-			ID: "n-6b86b273ff34fce1", AgencyID: "huaian-jyj", Channel: "smtp",
+			ID: "n-6b86b273ff34fce1", AgencyID: "huaian-jyj", Channel: "smtp", Kind: "immediate",
 			Recipient: "gongkai@jyj.huaian.example", Subject: "【逾期】淮安市教育局：2025年度政府信息公开工作年度报告",
 			MessageID: "<n-6b86b273ff34fce1@gongkai>", Findings: []string{"finding-huaian-jyj.cn-ogi-2019.annual-report-department.2025@3>overdue"},
 			SentAt: at.Add(10 * time.Minute), Outcome: "sent",
@@ -162,6 +178,8 @@ func TestValidateNamesTheProblem(t *testing.T) {
 			Severity: "info", DecidedAt: at, Explanation: events.Text{ZH: "x"}}, `to "late"`},
 		{"failed notice without error", events.Notice{ID: "n", AgencyID: "a", Channel: "smtp", Recipient: "r@x",
 			Findings: []string{"f"}, SentAt: at, Outcome: "failed"}, "without an error"},
+		{"unknown notice kind", events.Notice{ID: "n", AgencyID: "a", Channel: "smtp", Kind: "weekly", Recipient: "r@x",
+			Findings: []string{"f"}, SentAt: at, Outcome: "sent"}, "kind"},
 		{"tick date", events.Tick{Date: "tomorrow", At: at}, "date"},
 	}
 	for _, c := range cases {
@@ -187,8 +205,10 @@ func TestProvisionIsIdempotentAndPublishDeduplicates(t *testing.T) {
 			t.Errorf("stream %s missing: %v", sc.Name, err)
 		}
 	}
-	if _, err := js.KeyValue(ctx, events.BucketObligations); err != nil {
-		t.Errorf("bucket missing: %v", err)
+	for _, kc := range events.DefaultTopology().KeyValues() {
+		if _, err := js.KeyValue(ctx, kc.Bucket); err != nil {
+			t.Errorf("bucket %s missing: %v", kc.Bucket, err)
+		}
 	}
 	if _, err := js.ObjectStore(ctx, events.ObjectStoreEvidence); err != nil {
 		t.Errorf("object store missing: %v", err)

@@ -98,9 +98,12 @@ const (
 	OutcomeNotFound    = "not_found"   // fetched the parent page, the column is not linked
 )
 
-// Column keys of the standard 政府信息公开 columns.
+// Column keys of the standard 政府信息公开 columns. The rule packs' locators
+// name the columns (the full list is in the packs); these are the ones
+// producers and consumers refer to in code.
 const (
-	ColumnAnnualReport = "annual_report" // 政府信息公开年报
+	ColumnAnnualReport = "annual_report"         // 政府信息公开年报
+	ColumnBudget       = "budget_final_accounts" // 预决算公开
 )
 
 // Item is one dated entry on a column's list page.
@@ -116,6 +119,35 @@ type Item struct {
 	Year int `json:"year,omitempty"`
 	// Evidence is the SHA-256 of the detail page or document, when fetched.
 	Evidence string `json:"evidence,omitempty"`
+	// Attachments are the documents (PDF, DOC, DOCX) the detail page links,
+	// when the detail page was read.
+	Attachments []Attachment `json:"attachments,omitempty"`
+	// Text is the SHA-256 of the item's text (UTF-8, extracted from the
+	// attachment that holds the report, or from the detail page when it
+	// has none), stored as evidence so that completeness can be checked
+	// without fetching again. Empty when no text was extracted.
+	Text string `json:"text,omitempty"`
+	// TextSource is the URL the text was extracted from.
+	TextSource string `json:"text_source,omitempty"`
+	// TextError says why no text could be extracted (a scanned PDF, a
+	// legacy .doc, an oversized or malformed document).
+	TextError string `json:"text_error,omitempty"`
+}
+
+// Attachment is a document linked from an item's detail page.
+type Attachment struct {
+	// Title is the link text.
+	Title string `json:"title,omitempty"`
+	// URL is the absolute URL of the document.
+	URL string `json:"url"`
+	// Outcome is the outcome of fetching it (an Outcome* constant).
+	Outcome string `json:"outcome"`
+	// Error explains a non-OK outcome.
+	Error string `json:"error,omitempty"`
+	// Evidence is the SHA-256 of the document's bytes.
+	Evidence string `json:"evidence,omitempty"`
+	// ContentType is the Content-Type it was served with.
+	ContentType string `json:"content_type,omitempty"`
 }
 
 // Column records what was seen of one website column.
@@ -138,6 +170,14 @@ type Column struct {
 	Items []Item `json:"items,omitempty"`
 	// Evidence is the SHA-256 of the column's first list page.
 	Evidence string `json:"evidence,omitempty"`
+	// Blank is true when the column page was read and holds neither list
+	// items nor content text (a 空白栏目). Only with OutcomeOK.
+	Blank bool `json:"blank,omitempty"`
+	// Pages is the number of list pages read.
+	Pages int `json:"pages,omitempty"`
+	// Truncated is true when more list pages exist than were read; then
+	// ItemCount counts only the pages read.
+	Truncated bool `json:"truncated,omitempty"`
 }
 
 // Observation is what an ingest worker saw of one agency's website in one
@@ -196,6 +236,14 @@ func (o Observation) Validate() error {
 				errs = append(errs, fmt.Errorf("columns[%d].items[%d].url is empty", i, j))
 			}
 			errs = append(errs, checkDate(fmt.Sprintf("columns[%d].items[%d].date", i, j), it.Date))
+			for k, a := range it.Attachments {
+				if a.URL == "" {
+					errs = append(errs, fmt.Errorf("columns[%d].items[%d].attachments[%d].url is empty", i, j, k))
+				}
+				if !validOutcome(a.Outcome) {
+					errs = append(errs, fmt.Errorf("columns[%d].items[%d].attachments[%d].outcome %q is not a known outcome", i, j, k, a.Outcome))
+				}
+			}
 		}
 	}
 	return errors.Join(errs...)
@@ -346,10 +394,15 @@ type Notice struct {
 	// ID is the deterministic notice id (recipient and content), which is
 	// also the key in the sent-ledger.
 	ID string `json:"id"`
-	// AgencyID is the agency the notice is about.
+	// AgencyID is the agency the notice is about; for a digest, which may
+	// cover several agencies, the agency whose contact the recipient is.
 	AgencyID string `json:"agency_id"`
 	// Channel is "smtp", "outbox" or "webhook".
 	Channel string `json:"channel"`
+	// Kind is "immediate" (one finding, sent at once), "digest" (the
+	// daily digest of one recipient) or "webhook". Optional: empty in
+	// notices published before it was added.
+	Kind string `json:"kind,omitempty"`
 	// Recipient is the address the notice went to.
 	Recipient string `json:"recipient"`
 	// Subject is the message subject line.
@@ -389,6 +442,11 @@ func (n Notice) Validate() error {
 	}
 	if n.SentAt.IsZero() {
 		errs = append(errs, errors.New("sent_at is zero"))
+	}
+	switch n.Kind {
+	case "", "immediate", "digest", "webhook":
+	default:
+		errs = append(errs, fmt.Errorf("kind %q, want immediate, digest or webhook", n.Kind))
 	}
 	switch n.Outcome {
 	case "sent":

@@ -48,6 +48,7 @@ const (
 	ConsumerNotifier      = "notifier"
 	BucketObligations     = "gongkai_obligations"
 	BucketSentLedger      = "gongkai_sent"
+	BucketPendingNotices  = "gongkai_pending_notices"
 	ObjectStoreEvidence   = "gongkai_evidence"
 	defaultEvidenceMaxAge = 400 * 24 * time.Hour
 )
@@ -208,6 +209,18 @@ func (t Topology) KeyValues() []jetstream.KeyValueConfig {
 			Description: "notifier sent-ledger, key = notice id",
 			History:     1,
 			TTL:         400 * 24 * time.Hour,
+			Storage:     jetstream.FileStorage,
+			Replicas:    t.Replicas,
+		},
+		{
+			// The notifier records every notice it owes here before it
+			// acknowledges the finding, and deletes the entry once the
+			// notice is delivered and in the sent-ledger: immediate notices
+			// within seconds, digest items at the next digest. Keys are
+			// <kind>.<recipient hash>.<finding hash>.
+			Bucket:      BucketPendingNotices,
+			Description: "notifier: notices owed (digest items, immediate notices, webhooks), key <kind>.<recipient>.<finding>",
+			History:     1,
 			Storage:     jetstream.FileStorage,
 			Replicas:    t.Replicas,
 		},
