@@ -2,20 +2,18 @@ package checker
 
 import (
 	"errors"
+	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/gongkai/gongkai/pkg/events"
+	"github.com/gongkai/gongkai/services/internal/calendar"
 	"github.com/gongkai/gongkai/services/internal/obligation"
 	"github.com/gongkai/gongkai/services/internal/registry"
 )
-
-// observedColumns are the website columns ingest reports items for; an
-// obligation is evaluated in the pipeline when its locator names one of
-// them and its deadline is a fixed date of a yearly period.
-var observedColumns = map[string]bool{events.ColumnAnnualReport: true}
 
 // catalogRules adapts the rule packs to the checker. Rules are built once
 // per obligation and the applicable set once per kind of agency and day,
@@ -55,32 +53,41 @@ func agencyOf(a *registry.Agency) obligation.Agency {
 		Jurisdiction: a.Jurisdiction,
 		Level:        obligation.Level(a.Level),
 		Kind:         obligation.AgencyKind(a.Kind),
+		Packs:        a.Packs,
 	}
 }
 
 // For implements Rules: the obligations in effect at now that apply to a
-// and that the pipeline observes.
+// and that the pipeline can judge from observations.
 func (c *catalogRules) For(a *registry.Agency, now time.Time) []Rule {
 	ag := agencyOf(a)
-	k := appliesKey{agencyShape{Jurisdiction: ag.Jurisdiction, Level: ag.Level, Kind: ag.Kind}, now.UTC().Format("2006-01-02")}
+	if len(ag.Packs) > 0 {
+		return c.build(ag, now) // rare: not worth a cache key
+	}
+	k := appliesKey{agencyShape{ag.Jurisdiction, ag.Level, ag.Kind}, now.UTC().Format("2006-01-02")}
 	c.mu.Lock()
 	if rs, ok := c.applies[k]; ok {
 		c.mu.Unlock()
 		return rs
 	}
 	c.mu.Unlock()
-	var out []Rule
-	for _, o := range c.cat.Applicable(ag, now) {
-		if r, ok := c.cached(o); ok {
-			out = append(out, r)
-		}
-	}
+	out := c.build(ag, now)
 	c.mu.Lock()
 	if len(c.applies) > 10000 {
 		clear(c.applies)
 	}
 	c.applies[k] = out
 	c.mu.Unlock()
+	return out
+}
+
+func (c *catalogRules) build(ag obligation.Agency, now time.Time) []Rule {
+	var out []Rule
+	for _, o := range c.cat.Applicable(ag, now) {
+		if r, ok := c.cached(o); ok {
+			out = append(out, r)
+		}
+	}
 	return out
 }
 
@@ -91,7 +98,7 @@ func (c *catalogRules) cached(o *obligation.Obligation) (Rule, bool) {
 	if ok {
 		return e.rule, e.ok
 	}
-	r, ok := c.rule(o, time.Now())
+	r, ok := c.rule(o)
 	c.mu.Lock()
 	c.rules[o] = ruleEntry{r, ok}
 	c.mu.Unlock()
@@ -116,17 +123,34 @@ func (c *catalogRules) Title(packID, obligationID string) events.Text {
 	return events.Text{ZH: o.Title.ZH, EN: o.Title.EN}
 }
 
-func (c *catalogRules) rule(o *obligation.Obligation, now time.Time) (Rule, bool) {
-	if !observedColumns[o.Locator.Column] || o.Deadline.Kind != obligation.Fixed || o.Period.Kind != obligation.Yearly {
-		return Rule{}, false
+// kindOf decides how an obligation is judged from its pack data, or false
+// when observations cannot judge it (request answers, proactive disclosure
+// of single documents: they need a case register, not a website audit).
+func kindOf(o *obligation.Obligation) (Kind, bool) {
+	switch o.Completeness.Profile.Name {
+	case "column-present":
+		return KindPresent, o.Locator.Column != ""
+	case "column-freshness", "homepage-freshness":
+		return KindFresh, o.Locator.Column != "" && o.Deadline.Kind == obligation.AfterEvent
+	case "blank-columns":
+		return KindBlank, true
 	}
-	// Obligations whose date the pack leaves to local configuration (the
-	// township report) need an override; without one there is nothing to
-	// check against.
-	if p, err := o.PeriodFor(now); err == nil {
-		if _, err := o.Due(p, obligation.DueInput{}); errors.Is(err, obligation.ErrUnknownDeadline) {
-			return Rule{}, false
-		}
+	if o.Period.Kind != obligation.Yearly || o.Locator.Column == "" {
+		return 0, false
+	}
+	switch o.Deadline.Kind {
+	case obligation.Fixed:
+		return KindPeriodic, true
+	case obligation.AfterEvent:
+		return KindPeriodic, o.Deadline.Event == "approval"
+	}
+	return 0, false
+}
+
+func (c *catalogRules) rule(o *obligation.Obligation) (Rule, bool) {
+	kind, ok := kindOf(o)
+	if !ok {
+		return Rule{}, false
 	}
 	pack := o.Pack()
 	r := Rule{
@@ -135,12 +159,84 @@ func (c *catalogRules) rule(o *obligation.Obligation, now time.Time) (Rule, bool
 		ObligationID: o.ID,
 		Title:        events.Text{ZH: o.Title.ZH, EN: o.Title.EN},
 		Severity:     events.Severity(o.Severity),
+		Kind:         kind,
 		Column:       o.Locator.Column,
+		Profile:      func(string) string { return "" },
 	}
+	cal := pack.Calendar()
+	// A continuous violation is escalated EscalateAfter working days after
+	// it began; the website packs set no escalation (0), which here means
+	// never, rather than at once.
+	r.Escalate = func(from time.Time) time.Time {
+		if o.EscalateAfter == 0 {
+			return time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+		}
+		d := cal.AddWorkdays(calendar.DateOf(from.In(pack.Location)), o.EscalateAfter).Date
+		h, m, s := from.In(pack.Location).Clock()
+		return time.Date(d.Year, d.Month, d.Day, h, m, s, 0, pack.Location)
+	}
+	r.Waived = func(a *registry.Agency, period string, at time.Time) (bool, string) {
+		on := calendar.DateOf(at.In(pack.Location))
+		for _, w := range a.Waivers {
+			if w.Covers(o.ID, period, on) {
+				return true, w.Reason
+			}
+		}
+		return false, ""
+	}
+	switch kind {
+	case KindPresent, KindBlank:
+		r.Periods = func(time.Time) []string { return []string{CurrentPeriod} }
+		r.Clock = func(string, *registry.Agency, string) (Clock, Due, error) {
+			return Clock{}, Due{CalendarVersion: cal.Version()}, nil
+		}
+		if kind == KindBlank {
+			r.Threshold = 5
+			if v, err := strconv.Atoi(o.Completeness.Profile.Params["veto_count"]); err == nil && v > 0 {
+				r.Threshold = v
+			}
+		}
+		return r, true
+	case KindFresh:
+		r.Periods = func(time.Time) []string { return []string{CurrentPeriod} }
+		r.Clock = func(_ string, _ *registry.Agency, event string) (Clock, Due, error) {
+			if event == "" {
+				// No dated item at all: "未注明信息发布时间的视为不更新".
+				return Clock{DueAt: time.Unix(0, 0)}, Due{CalendarVersion: cal.Version()}, nil
+			}
+			ev, err := calendar.ParseDate(event)
+			if err != nil {
+				return Clock{}, Due{}, fmt.Errorf("newest item date %q: %w", event, err)
+			}
+			p, err := o.ParsePeriod("last-update")
+			if err != nil {
+				return Clock{}, Due{}, err
+			}
+			d, err := o.Due(p, obligation.DueInput{EventDate: ev})
+			if err != nil {
+				return Clock{}, Due{}, err
+			}
+			return Clock{DueAt: d.At}, Due{Provisional: d.Provisional, CalendarVersion: d.CalendarVersion}, nil
+		}
+		return r, true
+	}
+
+	// Periodic items.
+	afterApproval := o.Deadline.Kind == obligation.AfterEvent
+	finalAccounts := strings.HasSuffix(o.Kind, "final-accounts")
 	r.Periods = func(now time.Time) []string {
 		last, err := o.PeriodFor(now)
 		if err != nil {
 			return nil
+		}
+		if afterApproval {
+			// A budget for year Y is approved early in Y, so this year's
+			// and last year's are tracked; final accounts for Y are
+			// approved during Y+1, so last year's and the year before.
+			if finalAccounts {
+				return []string{last.Key(), strconv.Itoa(last.Year - 1)}
+			}
+			return []string{strconv.Itoa(last.Year + 1), last.Key()}
 		}
 		out := []string{last.Key()}
 		// Until the last period's deadline passes, the one before it is
@@ -157,39 +253,89 @@ func (c *catalogRules) rule(o *obligation.Obligation, now time.Time) (Rule, bool
 		due Due
 		err error
 	}
-	var clocks sync.Map // period key → clockResult; deadlines depend only on the period
-	r.Clock = func(period string) (Clock, Due, error) {
-		if v, ok := clocks.Load(period); ok {
-			cr := v.(clockResult)
-			return cr.clk, cr.due, cr.err
-		}
+	var clocks sync.Map // period key → clockResult, for agencies without their own inputs
+	compute := func(period string, in obligation.DueInput) clockResult {
 		var cr clockResult
 		if p, err := o.ParsePeriod(period); err != nil {
 			cr.err = err
-		} else if d, err := o.Due(p, obligation.DueInput{}); err != nil {
+		} else if d, err := o.Due(p, in); err != nil {
 			cr.err = err
 		} else {
 			cr.clk = Clock{DueAt: d.At, DueSoonAt: o.DueSoonAt(d), EscalateAt: o.EscalateAt(d)}
 			cr.due = Due{Provisional: d.Provisional, CalendarVersion: d.CalendarVersion}
 		}
+		return cr
+	}
+	r.Clock = func(period string, a *registry.Agency, _ string) (Clock, Due, error) {
+		in := obligation.DueInput{}
+		own := false
+		if a != nil {
+			for i := range a.Overrides {
+				if ov := &a.Overrides[i]; ov.Obligation == o.ID && ov.Applies(period) {
+					in.Override, own = ov, true
+					break
+				}
+			}
+			if afterApproval {
+				dates := a.BudgetApproved
+				if finalAccounts {
+					dates = a.FinalAccountsApproved
+				}
+				y, _ := strconv.Atoi(strings.TrimPrefix(period, "FY"))
+				d, ok := dates[y]
+				if !ok {
+					return Clock{}, Due{}, fmt.Errorf("%w: the registry gives no approval date for %s %s", ErrTriggerUnknown, o.ID, period)
+				}
+				in.EventDate, own = d, true
+			}
+		}
+		if own {
+			cr := compute(period, in)
+			return cr.clk, cr.due, cr.err
+		}
+		if v, ok := clocks.Load(period); ok {
+			cr := v.(clockResult)
+			return cr.clk, cr.due, cr.err
+		}
+		cr := compute(period, in)
+		if errors.Is(cr.err, obligation.ErrEventDate) {
+			cr.err = fmt.Errorf("%w: %v", ErrTriggerUnknown, cr.err)
+		}
 		clocks.Store(period, cr)
 		return cr.clk, cr.due, cr.err
 	}
-	var cache sync.Map // period key → *regexp.Regexp (nil: no pattern)
+	var patterns sync.Map // period key → *regexp.Regexp (nil: no pattern)
 	r.Matches = func(it events.Item, period string) bool {
 		p, err := o.ParsePeriod(period)
 		if err != nil {
 			return false
 		}
-		v, ok := cache.Load(period)
+		v, ok := patterns.Load(period)
 		if !ok {
 			re, _ := o.Locator.TitleRegexp(p) // the pattern was validated when the pack loaded
-			v, _ = cache.LoadOrStore(period, re)
+			v, _ = patterns.LoadOrStore(period, re)
 		}
 		if re := v.(*regexp.Regexp); re != nil {
 			return re.MatchString(it.Title)
 		}
 		return it.Year == p.Year
+	}
+	r.Profile = func(period string) string {
+		p, err := o.ParsePeriod(period)
+		if err != nil {
+			return ""
+		}
+		return o.CompletenessFor(p).Name
+	}
+	// Obligations whose date the pack leaves to local configuration (the
+	// township report) need an override; without one there is nothing to
+	// check against.
+	if !afterApproval {
+		if p, err := o.PeriodFor(time.Now()); err == nil {
+			if _, err := o.Due(p, obligation.DueInput{}); errors.Is(err, obligation.ErrUnknownDeadline) {
+				return Rule{}, false
+			}
+		}
 	}
 	return r, true
 }

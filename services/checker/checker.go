@@ -24,6 +24,7 @@ import (
 
 	"github.com/gongkai/gongkai/pkg/events"
 	"github.com/gongkai/gongkai/services/checker/internal/view"
+	"github.com/gongkai/gongkai/services/internal/evidence"
 	"github.com/gongkai/gongkai/services/internal/registry"
 )
 
@@ -71,9 +72,13 @@ type Service struct {
 	view    *view.View
 	viewRev atomic.Uint64
 
+	ev atomic.Pointer[evidence.Store]
+
+	pubWG sync.WaitGroup // findings published and not yet acknowledged
+
 	unsentMu sync.Mutex
 	unsent   map[string]*Outbox
-	recover  []*Outbox // outbox entries found at start-up, published once loaded
+	recover  []Instance // instances with a recent outbox entry found at start-up, republished once loaded
 
 	mu sync.Mutex
 	kv jetstream.KeyValue
@@ -116,7 +121,11 @@ func New(opts Options) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("checker: %w", err)
 	}
-	return &Service{opts: opts, log: opts.Logger.With("service", "checker"), metrics: m, view: view.New(), unsent: map[string]*Outbox{}}, nil
+	s := &Service{opts: opts, log: opts.Logger.With("service", "checker"), metrics: m, view: view.New(), unsent: map[string]*Outbox{}}
+	if err := opts.Registerer.Register(newStateCollector(s)); err != nil {
+		return nil, fmt.Errorf("checker: %w", err)
+	}
+	return s, nil
 }
 
 // Ready reports whether the checker has bound its bucket.
@@ -158,14 +167,17 @@ func (s *Service) Run(ctx context.Context) error {
 		return nil
 	}
 	s.log.Info("state loaded", "instances", s.view.Len(), "recovering", len(s.recover))
-	for _, ob := range s.recover {
-		s.send(ctx, ob)
-	}
-	s.recover = nil
 	rctx, rcancel := context.WithCancel(context.Background())
 	resendDone := make(chan struct{})
-	go func() { defer close(resendDone); s.resend(rctx) }()
+	recovering := s.rebuild(s.recover)
+	s.recover = nil
+	go func() {
+		defer close(resendDone)
+		s.recoverOutbox(rctx, recovering)
+		s.resend(rctx)
+	}()
 	defer func() {
+		s.pubWG.Wait()
 		rcancel()
 		<-resendDone
 	}()
@@ -238,7 +250,7 @@ func (s *Service) Run(ctx context.Context) error {
 	tickCC.Drain()
 	<-obsCC.Closed()
 	<-tickCC.Closed()
-	return nil
+	return nil // the deferred steps wait for the lanes, then for pending publishes
 }
 
 // PublishTick publishes the daily tick for the local date of at. Its message
@@ -280,7 +292,10 @@ func (s *Service) handleObservation(ctx context.Context, m jetstream.Msg) {
 	var errs []error
 	for _, r := range s.opts.Rules.For(agency, now) {
 		for _, period := range r.Periods(now) {
-			f := factsFor(obs, r, period)
+			f, ok := factsFor(obs, r, period)
+			if !ok {
+				continue
+			}
 			if err := s.evaluate(ctx, agency, r, period, f, now); err != nil {
 				errs = append(errs, err)
 			}
@@ -331,6 +346,11 @@ func (s *Service) Tick(ctx context.Context, at time.Time) (int, error) {
 		switch in.State {
 		case events.StateNotDue, events.StateDueSoon, events.StateOverdue:
 			cands = append(cands, in)
+		case events.StateSatisfied:
+			// A fresh column goes stale on the clock alone.
+			if in.Period == CurrentPeriod && in.DueAt.Unix() > 0 && at.After(in.DueAt) {
+				cands = append(cands, in)
+			}
 		}
 		return true
 	})
@@ -344,13 +364,18 @@ func (s *Service) Tick(ctx context.Context, at time.Time) (int, error) {
 		if !ok {
 			continue
 		}
-		clk, _, err := r.Clock(in.Period)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if clk.clockState(at) == in.State {
-			continue
+		if !r.Kind.Continuous() {
+			clk, _, err := r.Clock(in.Period, agency, "")
+			if errors.Is(err, ErrTriggerUnknown) {
+				continue
+			}
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			if clk.clockState(at) == in.State {
+				continue
+			}
 		}
 		if err := s.evaluate(ctx, agency, r, in.Period, Facts{Look: LookNone}, at); err != nil {
 			errs = append(errs, err)
@@ -359,29 +384,69 @@ func (s *Service) Tick(ctx context.Context, at time.Time) (int, error) {
 	return len(cands), errors.Join(errs...)
 }
 
-// factsFor extracts what an observation says about one instance.
-func factsFor(obs events.Observation, r Rule, period string) Facts {
+// factsFor extracts what an observation says about one instance; ok is
+// false when the observation did not look at what the rule judges.
+func factsFor(obs events.Observation, r Rule, period string) (Facts, bool) {
 	if obs.Outcome != events.OutcomeOK {
-		return Facts{Look: LookFailed, Error: obs.Error}
+		return Facts{Look: LookFailed, Error: obs.Error}, true
+	}
+	switch r.Kind {
+	case KindBlank:
+		n, looked := 0, 0
+		var names []string
+		for _, c := range obs.Columns {
+			if c.Outcome == events.OutcomeOK {
+				looked++
+				if c.Blank {
+					n++
+					names = append(names, c.Key)
+				}
+			}
+		}
+		if looked == 0 {
+			return Facts{}, false
+		}
+		note := fmt.Sprintf("%d blank of %d columns read %v (limit %d)", n, looked, names, r.Threshold)
+		if n >= r.Threshold {
+			return Facts{Look: LookAbsent, Note: note, Evidence: nonEmpty(obs.HomeEvidence)}, true
+		}
+		return Facts{Look: LookFound, Note: note, Evidence: nonEmpty(obs.HomeEvidence)}, true
+	case KindFresh:
+		if r.Column == ColumnHomepage {
+			return Facts{Look: LookFound, PublishedOn: obs.HomeNewest, URL: obs.Site, Evidence: nonEmpty(obs.HomeEvidence)}, true
+		}
 	}
 	col, ok := obs.Column(r.Column)
 	if !ok {
-		return Facts{Look: LookNone}
+		return Facts{}, false
 	}
 	switch col.Outcome {
 	case events.OutcomeOK:
 	case events.OutcomeNotFound:
+		if r.Kind == KindFresh {
+			return Facts{}, false // a missing column is the presence rule's finding
+		}
 		// The section was read and has no such column: a successful look.
-		return Facts{Look: LookAbsent, Evidence: nonEmpty(obs.HomeEvidence)}
+		return Facts{Look: LookAbsent, Evidence: nonEmpty(obs.HomeEvidence), Note: col.Error}, true
 	default:
-		return Facts{Look: LookFailed, Error: col.Error}
+		return Facts{Look: LookFailed, Error: col.Error}, true
+	}
+	switch r.Kind {
+	case KindPresent:
+		if col.Blank {
+			return Facts{Look: LookBlank, URL: col.URL, Evidence: nonEmpty(col.Evidence)}, true
+		}
+		return Facts{Look: LookFound, URL: col.URL, Evidence: nonEmpty(col.Evidence)}, true
+	case KindFresh:
+		return Facts{Look: LookFound, PublishedOn: col.Newest, URL: col.URL, Evidence: nonEmpty(col.Evidence)}, true
 	}
 	for _, it := range col.Items {
 		if r.Matches(it, period) {
-			return Facts{Look: LookFound, PublishedOn: it.Date, URL: it.URL, Evidence: nonEmpty(col.Evidence, it.Evidence)}
+			return Facts{Look: LookFound, PublishedOn: it.Date, URL: it.URL, Text: it.Text,
+				Evidence: nonEmpty(col.Evidence, it.Evidence, it.Text)}, true
 		}
 	}
-	return Facts{Look: LookAbsent, URL: col.URL, Evidence: nonEmpty(col.Evidence)}
+	return Facts{Look: LookAbsent, URL: col.URL, Evidence: nonEmpty(col.Evidence)}, true
 }
 
 func nonEmpty(ss ...string) []string {
@@ -416,10 +481,12 @@ func (s *Service) load(ctx context.Context, key string) (*Instance, uint64, erro
 // two steps repeats the same transition from the same revision, whose
 // finding the stream de-duplicates.
 func (s *Service) evaluate(ctx context.Context, a *registry.Agency, r Rule, period string, f Facts, now time.Time) error {
-	clk, due, err := r.Clock(period)
-	if err != nil {
-		return fmt.Errorf("%s %s/%s %s: %w", a.ID, r.PackID, r.ObligationID, period, err)
+	clk, due, clockErr := r.Clock(period, a, f.PublishedOn)
+	noTrigger := errors.Is(clockErr, ErrTriggerUnknown)
+	if clockErr != nil && !noTrigger {
+		return fmt.Errorf("%s %s/%s %s: %w", a.ID, r.PackID, r.ObligationID, period, clockErr)
 	}
+	var err error
 	key := Key(a.ID, r.PackID, r.ObligationID, period)
 	for attempt := 0; attempt < 5; attempt++ {
 		// The view tells which instances exist; a new one needs no read
@@ -431,10 +498,31 @@ func (s *Service) evaluate(ctx context.Context, a *registry.Agency, r Rule, peri
 				return err
 			}
 		}
-		state, failures := decide(prev, f, clk, now, s.opts.Location, s.opts.FailureThreshold)
+		if prev != nil && f.Look == LookNone && r.Kind == KindFresh {
+			clk.DueAt = prev.DueAt // the tick judges against the stored newest item
+		}
 		next := Instance{AgencyID: a.ID, PackID: r.PackID, ObligationID: r.ObligationID, Period: period}
 		if prev != nil {
 			next = *prev
+		}
+		var state events.State
+		failures := next.Failures
+		since := now
+		next.Note = f.Note
+		waived, reason := r.Waived(a, period, now)
+		switch {
+		case waived:
+			state, next.Note = events.StateWaived, reason
+		case noTrigger && f.Look == LookFound:
+			// Published, but without the approval date its timeliness
+			// cannot be judged: say so rather than guess.
+			state, next.Note = events.StateSatisfied, "timeliness not assessed: "+clockErr.Error()
+		case noTrigger:
+			state, next.LastError = events.StateUnknown, clockErr.Error()
+		case r.Kind.Continuous():
+			state, failures, since = decideContinuous(prev, f, clk, now, s.opts.FailureThreshold, r.Escalate)
+		default:
+			state, failures = decide(prev, f, clk, now, s.opts.Location, s.opts.FailureThreshold)
 		}
 		next.State, next.Failures = state, failures
 		next.DueAt, next.Provisional, next.CalendarVersion, next.PackVersion = clk.DueAt, due.Provisional, due.CalendarVersion, r.PackVersion
@@ -442,15 +530,33 @@ func (s *Service) evaluate(ctx context.Context, a *registry.Agency, r Rule, peri
 			next.LastObserved = now
 		}
 		switch f.Look {
-		case LookFound:
-			next.URL, next.PublishedOn, next.Evidence, next.LastError = f.URL, f.PublishedOn, f.Evidence, ""
+		case LookFound, LookBlank:
+			next.URL, next.PublishedOn, next.Evidence = f.URL, f.PublishedOn, f.Evidence
+			if !noTrigger {
+				next.LastError = ""
+			}
 		case LookAbsent:
-			next.LastError = ""
+			if !noTrigger {
+				next.LastError = ""
+			}
 			if len(f.Evidence) > 0 {
 				next.Evidence = f.Evidence
 			}
 		case LookFailed:
 			next.LastError = f.Error
+		}
+		// A report that is found is also checked for completeness.
+		if !waived && f.Look == LookFound && f.Text != "" && (state == events.StateSatisfied || state == events.StateSatisfiedLate) {
+			failed := next.FailedRules
+			if prev == nil || prev.Text != f.Text {
+				if failed, err = s.completeness(ctx, f.Text, r.Profile(period)); err != nil {
+					return err
+				}
+			}
+			next.Text, next.FailedRules = f.Text, failed
+			if len(failed) > 0 {
+				state, next.State = events.StateIncomplete, events.StateIncomplete
+			}
 		}
 		changed := prev == nil || prev.State != state
 		if !changed {
@@ -465,7 +571,7 @@ func (s *Service) evaluate(ctx context.Context, a *registry.Agency, r Rule, peri
 			}
 		}
 		if changed {
-			next.Since = now
+			next.Since = since
 			var from events.State
 			if prev != nil {
 				from = prev.State
@@ -488,7 +594,7 @@ func (s *Service) evaluate(ctx context.Context, a *registry.Agency, r Rule, peri
 		if err == nil {
 			if changed {
 				s.metrics.transitions.WithLabelValues(string(state)).Inc()
-				s.send(ctx, next.Outbox)
+				s.send(next.Outbox)
 			}
 			return nil
 		}
@@ -500,18 +606,37 @@ func (s *Service) evaluate(ctx context.Context, a *registry.Agency, r Rule, peri
 	return fmt.Errorf("write %s: too many concurrent updates", key)
 }
 
-// send publishes a stored finding, retrying briefly; if the server stays
-// unavailable the finding is kept for the background resender, and in the
-// bucket for start-up recovery.
-func (s *Service) send(ctx context.Context, ob *Outbox) {
-	for attempt := range 3 {
-		if err := s.publishOutbox(ctx, ob); err == nil {
-			return
-		} else if attempt == 2 {
-			s.log.Warn("finding not yet published; will retry", "finding", ob.ID, "err", err)
-		}
-		time.Sleep(time.Duration(attempt+1) * 100 * time.Millisecond)
+// send publishes a stored finding without waiting for the server's
+// acknowledgement: the state (with the finding in its outbox) is already
+// stored, so the evaluation is done. A publish the server refuses goes to
+// the background resender; one lost to a crash is republished at start-up.
+func (s *Service) send(ob *Outbox) {
+	msg := nats.NewMsg(ob.Subject)
+	msg.Data = ob.Event
+	msg.Header.Set(events.HeaderType, events.TypeFinding)
+	f, err := s.opts.JetStream.PublishMsgAsync(msg, jetstream.WithMsgID(ob.ID))
+	if err != nil {
+		s.keepUnsent(ob, err)
+		return
 	}
+	s.pubWG.Add(1)
+	go func() {
+		defer s.pubWG.Done()
+		select {
+		case ack := <-f.Ok():
+			if ack.Duplicate {
+				s.metrics.duplicates.Inc()
+			} else {
+				s.metrics.findings.WithLabelValues(string(ob.State)).Inc()
+			}
+		case err := <-f.Err():
+			s.keepUnsent(ob, err)
+		}
+	}()
+}
+
+func (s *Service) keepUnsent(ob *Outbox, err error) {
+	s.log.Warn("finding not yet published; will retry", "finding", ob.ID, "err", err)
 	s.unsentMu.Lock()
 	s.unsent[ob.ID] = ob
 	s.unsentMu.Unlock()
@@ -531,6 +656,77 @@ func (s *Service) publishOutbox(ctx context.Context, ob *Outbox) error {
 		s.metrics.findings.WithLabelValues(string(ob.State)).Inc()
 	}
 	return nil
+}
+
+// rebuild builds the finding events of the instances' outbox entries from
+// the stored state, the registry and the rules.
+func (s *Service) rebuild(insts []Instance) []*Outbox {
+	var out []*Outbox
+	for i := range insts {
+		in := &insts[i]
+		a, ok := s.opts.Registry.Get(in.AgencyID)
+		if !ok {
+			continue
+		}
+		r, ok := s.opts.Rules.Lookup(a, in.PackID, in.ObligationID)
+		if !ok {
+			continue
+		}
+		ob := in.Outbox
+		in.Outbox = nil
+		built, err := s.finding(a, r, in, ob.From, ob.Rev, ob.At)
+		if err != nil {
+			s.log.Warn("cannot rebuild finding", "finding", ob.ID, "err", err)
+			continue
+		}
+		built.ID = ob.ID
+		out = append(out, built)
+	}
+	return out
+}
+
+// recoverOutbox republishes, in the background and asynchronously, the
+// findings of recent transitions found in the bucket at start-up: any that
+// a crash kept from going out is published now, and the stream drops the
+// others as duplicates.
+func (s *Service) recoverOutbox(ctx context.Context, obs []*Outbox) {
+	const batch = 1000
+	for i := 0; i < len(obs); i += batch {
+		type pending struct {
+			f  jetstream.PubAckFuture
+			ob *Outbox
+		}
+		var futures []pending
+		for _, ob := range obs[i:min(i+batch, len(obs))] {
+			msg := nats.NewMsg(ob.Subject)
+			msg.Data = ob.Event
+			msg.Header.Set(events.HeaderType, events.TypeFinding)
+			f, err := s.opts.JetStream.PublishMsgAsync(msg, jetstream.WithMsgID(ob.ID))
+			if err != nil {
+				s.unsentMu.Lock()
+				s.unsent[ob.ID] = ob
+				s.unsentMu.Unlock()
+				continue
+			}
+			futures = append(futures, pending{f, ob})
+		}
+		for _, p := range futures {
+			select {
+			case ack := <-p.f.Ok():
+				if ack.Duplicate {
+					s.metrics.duplicates.Inc()
+				} else {
+					s.metrics.findings.WithLabelValues(string(p.ob.State)).Inc()
+				}
+			case <-p.f.Err():
+				s.unsentMu.Lock()
+				s.unsent[p.ob.ID] = p.ob
+				s.unsentMu.Unlock()
+			case <-ctx.Done():
+				return
+			}
+		}
+	}
 }
 
 // resend retries unsent findings until ctx ends.
@@ -593,8 +789,15 @@ func (s *Service) finding(a *registry.Agency, r Rule, inst *Instance, from event
 		Period: inst.Period, From: from, To: inst.State, Severity: severityOf(inst.State, r.Severity),
 		DueAt: inst.DueAt, Provisional: inst.Provisional, CalendarVersion: inst.CalendarVersion,
 		DecidedAt: now, Evidence: inst.Evidence, URL: inst.URL, PublishedOn: inst.PublishedOn,
+		FailedRules: inst.FailedRules,
 	}
-	f.Explanation = explain(f, inst, s.opts.Location)
+	if r.Kind.Continuous() {
+		f.DueAt = time.Time{}
+		if r.Kind == KindFresh && inst.DueAt.Unix() > 0 {
+			f.DueAt = inst.DueAt
+		}
+	}
+	f.Explanation = explain(f, inst, r.Kind, s.opts.Location)
 	id := FindingID(inst.Key(), rev, inst.State)
 	ev, err := events.New(Source, id, a.ID, now, f)
 	if err != nil {
@@ -604,7 +807,7 @@ func (s *Service) finding(a *registry.Agency, r Rule, inst *Instance, from event
 	if err != nil {
 		return nil, err
 	}
-	return &Outbox{ID: id, At: now, State: inst.State, Subject: events.FindingSubject(a.ID), Event: body}, nil
+	return &Outbox{ID: id, At: now, From: from, State: inst.State, Rev: rev, Subject: events.FindingSubject(a.ID), Event: body}, nil
 }
 
 // severityOf ranks a transition by the state it enters; the obligation's

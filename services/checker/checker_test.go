@@ -105,6 +105,44 @@ func publishObs(t testing.TB, js jetstream.JetStream, o events.Observation) {
 	}
 }
 
+// arFindings counts the stored findings about the department annual report
+// (an observation also feeds the website obligations; these tests are
+// about one obligation's transitions).
+func arFindings(t testing.TB, js jetstream.JetStream) int {
+	t.Helper()
+	ctx := context.Background()
+	c, err := js.OrderedConsumer(ctx, events.StreamFindings, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := c.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.NumPending == 0 {
+		return 0
+	}
+	batch, err := c.Fetch(int(info.NumPending), jetstream.FetchMaxWait(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for m := range batch.Messages() {
+		ev, err := events.Unmarshal(m.Data())
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := events.Decode[events.Finding](ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.ObligationID == "CN-R19-AR-DEPT" {
+			n++
+		}
+	}
+	return n
+}
+
 func streamMsgs(t testing.TB, js jetstream.JetStream, name string) uint64 {
 	t.Helper()
 	st, err := js.Stream(context.Background(), name)
@@ -184,8 +222,8 @@ func TestTwoReplicasNeverDoubleAFinding(t *testing.T) {
 	a.stop(t)
 	b.stop(t)
 	// 20 agencies, one instance each (period 2025): one finding each.
-	if n := streamMsgs(t, js, events.StreamFindings); n != 20 {
-		t.Fatalf("%d findings stored, want 20", n)
+	if n := arFindings(t, js); n != 20 {
+		t.Fatalf("%d annual-report findings stored, want 20", n)
 	}
 	got := testutil.ToFloat64(prometheusCounter(t, a.reg, "gongkai_checker_observations_total")) +
 		testutil.ToFloat64(prometheusCounter(t, b.reg, "gongkai_checker_observations_total"))
@@ -209,21 +247,22 @@ func TestRestartContinuesFromStoredState(t *testing.T) {
 	publishObs(t, js, observation("a00001", "r1", clock, "2026-01-20"))
 	waitConsumed(t, js)
 	c.stop(t)
-	if n := streamMsgs(t, js, events.StreamFindings); n != 2 {
+	if n := arFindings(t, js); n != 2 {
 		t.Fatalf("%d findings after the first audit, want 2", n)
 	}
+	total := streamMsgs(t, js, events.StreamFindings)
 
 	c = startChecker(t, js, reg, r, now)
 	publishObs(t, js, observation("a00000", "r2", clock, ""))
 	publishObs(t, js, observation("a00001", "r2", clock, "2026-01-20"))
 	waitConsumed(t, js)
-	if n := streamMsgs(t, js, events.StreamFindings); n != 2 {
-		t.Fatalf("%d findings after repeating the facts, want still 2", n)
+	if n := streamMsgs(t, js, events.StreamFindings); n != total {
+		t.Fatalf("%d findings after repeating the facts, want still %d", n, total)
 	}
 	publishObs(t, js, observation("a00000", "r3", clock, "2026-02-02"))
 	waitConsumed(t, js)
 	c.stop(t)
-	if n := streamMsgs(t, js, events.StreamFindings); n != 3 {
+	if n := arFindings(t, js); n != 3 {
 		t.Fatalf("%d findings after the late report appeared, want 3", n)
 	}
 }
@@ -253,7 +292,7 @@ func TestInvalidObservationsAreTerminated(t *testing.T) {
 	if got := testutil.ToFloat64(prometheusCounterVec(t, c.reg, "gongkai_checker_messages_terminated_total", "observation")); got != 4 {
 		t.Fatalf("terminated %v observations, want 4", got)
 	}
-	if n := streamMsgs(t, js, events.StreamFindings); n != 1 {
+	if n := arFindings(t, js); n != 1 {
 		t.Fatalf("%d findings, want 1 (the valid observation)", n)
 	}
 }
@@ -270,9 +309,10 @@ func TestTickEscalatesOnce(t *testing.T) {
 	publishObs(t, js, observation("a00001", "r1", clock, "2026-01-20"))
 	waitConsumed(t, js)
 	later := time.Date(2026, 3, 2, 0, 5, 0, 0, cst)
-	// The first tick escalates the overdue instance; the second finds
-	// nothing the clock can still move.
-	for i, want := range []int{1, 0} {
+	// The overdue instances are looked at — one report, and both home
+	// pages, which show no dated item; the report escalates, the website
+	// pack sets no escalation. The second tick looks at the home pages only.
+	for i, want := range []int{3, 2} {
 		n, err := c.svc.Tick(context.Background(), later)
 		if err != nil {
 			t.Fatal(err)
@@ -282,7 +322,7 @@ func TestTickEscalatesOnce(t *testing.T) {
 		}
 	}
 	c.stop(t)
-	if n := streamMsgs(t, js, events.StreamFindings); n != 3 {
+	if n := arFindings(t, js); n != 3 {
 		t.Fatalf("%d findings, want 3 (two first states and one escalation)", n)
 	}
 }
@@ -325,4 +365,48 @@ func (g gathered) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(prometheus.NewDesc(g.name, "test", nil, nil), prometheus.CounterValue, m.GetCounter().GetValue())
 		}
 	}
+}
+
+func TestStateMetrics(t *testing.T) {
+	srv := eventstest.RunServer(t, "")
+	_, js := eventstest.Connect(t, srv.URL)
+	reg, err := registry.Parse("r.yaml", []byte(`agencies:
+  - {id: a, name: 甲, level: city, kind: department, region: 江苏省/淮安市, website: "http://a.example/"}
+  - {id: b, name: 乙, level: city, kind: department, region: 浙江省/杭州市, website: "http://b.example/"}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := time.Date(2026, 2, 3, 9, 0, 0, 0, cst)
+	c := startChecker(t, js, reg, rules(t), func() time.Time { return clock })
+	publishObs(t, js, observation("a", "r1", clock, ""))
+	publishObs(t, js, observation("b", "r1", clock, "2026-01-20"))
+	waitConsumed(t, js)
+	if err := c.svc.Ready(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		want := `
+# HELP gongkai_checker_overdue_agencies Agencies with at least one overdue or escalated obligation, by region (province).
+# TYPE gongkai_checker_overdue_agencies gauge
+gongkai_checker_overdue_agencies{region="江苏省"} 1
+gongkai_checker_overdue_agencies{region="浙江省"} 1
+`
+		// Both agencies' home pages show no dated item (overdue); only
+		// 江苏省's report is missing.
+		err := testutil.GatherAndCompare(c.reg, strings.NewReader(want), "gongkai_checker_overdue_agencies")
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	n, err := testutil.GatherAndCount(c.reg, "gongkai_checker_instances")
+	if err != nil || n != 2*len(events.States) {
+		t.Fatalf("instances series: %d, %v", n, err)
+	}
+	c.stop(t)
 }

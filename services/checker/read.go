@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -43,13 +42,18 @@ func (s *Service) watchView(ctx context.Context, kv jetstream.KeyValue, ready ch
 				continue
 			}
 			if e.Operation() == jetstream.KeyValuePut {
-				var in Instance
+				// Decode only what the view keeps; the outbox's event is
+				// skipped unless start-up recovery needs it.
+				var in viewRecord
 				if err := json.Unmarshal(e.Value(), &in); err != nil {
 					s.log.Warn("undecodable instance in bucket", "key", e.Key(), "err", err)
 				} else {
-					s.view.Put(viewInstance(in))
+					s.view.Put(in.Instance)
 					if initial && in.Outbox != nil && s.opts.Now().Sub(in.Outbox.At) < recoveryWindow {
-						s.recover = append(s.recover, in.Outbox)
+						var full Instance
+						if err := json.Unmarshal(e.Value(), &full); err == nil && full.Outbox != nil {
+							s.recover = append(s.recover, full)
+						}
 					}
 				}
 			}
@@ -58,12 +62,12 @@ func (s *Service) watchView(ctx context.Context, kv jetstream.KeyValue, ready ch
 	}
 }
 
-func viewInstance(in Instance) view.Instance {
-	return view.Instance{
-		AgencyID: in.AgencyID, PackID: in.PackID, ObligationID: in.ObligationID, Period: in.Period,
-		State: in.State, Since: in.Since, DueAt: in.DueAt, Provisional: in.Provisional,
-		PublishedOn: in.PublishedOn, URL: in.URL, Evidence: in.Evidence, LastError: in.LastError,
-	}
+// viewRecord is the part of a stored Instance the view needs.
+type viewRecord struct {
+	view.Instance
+	Outbox *struct {
+		At time.Time `json:"at"`
+	} `json:"outbox"`
 }
 
 // syncView waits until the view reflects every write made to the bucket so
@@ -139,20 +143,15 @@ func (s *Service) findings(ctx context.Context, agency string, since time.Time, 
 // Handler returns the read API and dashboard handler. It is valid once Run
 // has bound the bucket (Ready returns nil).
 func (s *Service) Handler() (http.Handler, error) {
-	var ev atomic.Pointer[evidence.Store]
 	return dashboard.Handler(dashboard.Options{
 		View:     s.view,
 		Registry: s.opts.Registry,
 		Title:    s.opts.Rules.Title,
 		Findings: s.findings,
 		Evidence: func(ctx context.Context, hash string) ([]byte, evidence.Meta, error) {
-			st := ev.Load()
-			if st == nil {
-				var err error
-				if st, err = evidence.Open(ctx, s.opts.JetStream); err != nil {
-					return nil, evidence.Meta{}, err
-				}
-				ev.Store(st)
+			st, err := s.evidenceStore(ctx)
+			if err != nil {
+				return nil, evidence.Meta{}, err
 			}
 			return st.Get(ctx, hash)
 		},

@@ -1,11 +1,41 @@
 package checker
 
 import (
+	"errors"
 	"time"
 
 	"github.com/gongkai/gongkai/pkg/events"
 	"github.com/gongkai/gongkai/services/internal/registry"
 )
+
+// Kind says how the checker judges an obligation.
+type Kind int
+
+const (
+	// KindPeriodic: a dated item per period (an annual report, a budget,
+	// a FOIA report), due by a deadline; settled once found.
+	KindPeriodic Kind = iota
+	// KindPresent: a website column must exist and not be blank, at all
+	// times.
+	KindPresent
+	// KindFresh: the newest dated item of a column (or of the home page)
+	// must be recent, at all times.
+	KindFresh
+	// KindBlank: fewer than Threshold of the observed columns may be
+	// blank, at all times.
+	KindBlank
+)
+
+// Continuous reports whether instances of the kind hold at all times (a
+// single period, "current") and may go back and forth between compliant and
+// not.
+func (k Kind) Continuous() bool { return k != KindPeriodic }
+
+// CurrentPeriod is the period key of continuous obligations.
+const CurrentPeriod = "current"
+
+// ColumnHomepage is the observation "column" of the home page itself.
+const ColumnHomepage = "homepage"
 
 // Rule is one obligation as the checker applies it to one agency.
 type Rule struct {
@@ -15,16 +45,30 @@ type Rule struct {
 	Title        events.Text
 	// Severity of being overdue.
 	Severity events.Severity
-	// Column is the observation column whose items fulfil the obligation.
+	// Kind says how the obligation is judged.
+	Kind Kind
+	// Column is the observation column the obligation is judged on.
 	Column string
-	// Periods returns the periods to track at a given time: the most
-	// recent one whose deadline has passed and the next one.
+	// Threshold is the number of blank columns that breaks a KindBlank
+	// obligation.
+	Threshold int
+	// Profile is the completeness profile of a periodic item, by period
+	// ("" when completeness is not checked).
+	Profile func(period string) string
+	// Periods returns the periods to track at a given time.
 	Periods func(now time.Time) []string
-	// Clock computes an instance's deadline moments.
-	Clock func(period string) (Clock, Due, error)
-	// Matches reports whether a found item fulfils the obligation for a
-	// period.
+	// Clock computes an instance's deadline moments. For KindFresh, event
+	// is the newest item's date (YYYY-MM-DD).
+	Clock func(period string, a *registry.Agency, event string) (Clock, Due, error)
+	// Escalate returns when a continuous violation that began at from is
+	// escalated.
+	Escalate func(from time.Time) time.Time
+	// Matches reports whether a found item fulfils a periodic obligation
+	// for a period.
 	Matches func(item events.Item, period string) bool
+	// Waived reports whether the agency has a waiver covering the period
+	// at a time, and why.
+	Waived func(a *registry.Agency, period string, at time.Time) (bool, string)
 }
 
 // Due records how a deadline was computed.
@@ -32,6 +76,10 @@ type Due struct {
 	Provisional     bool
 	CalendarVersion string
 }
+
+// ErrTriggerUnknown means a deadline counts from an event (the approval of
+// a budget) whose date the registry does not give.
+var ErrTriggerUnknown = errors.New("trigger date unknown")
 
 // Rules gives the obligations that apply to agencies.
 type Rules interface {

@@ -30,8 +30,15 @@ type Instance struct {
 
 	// Failures counts consecutive observations that could not look.
 	Failures int `json:"failures,omitempty"`
-	// LastError is the reason of the last failed look.
+	// LastError is the reason of the last failed look, or why the
+	// instance could not be judged (a trigger date that is unknown).
 	LastError string `json:"last_error,omitempty"`
+	// Text is the SHA-256 of the report text checked for completeness,
+	// and FailedRules the completeness rules it failed.
+	Text        string   `json:"text,omitempty"`
+	FailedRules []string `json:"failed_rules,omitempty"`
+	// Note explains the verdict further.
+	Note string `json:"note,omitempty"`
 	// LastObserved is the time of the last observation (successful or not).
 	LastObserved time.Time `json:"last_observed,omitempty"`
 
@@ -43,19 +50,23 @@ type Instance struct {
 	Outbox *Outbox `json:"outbox,omitempty"`
 }
 
-// Outbox is a finding event waiting to be, or already, published.
+// Outbox records a transition's finding: its id and what is needed to
+// build its event again (the event itself is derived from the stored
+// instance, so it is not stored twice).
 type Outbox struct {
 	// ID is the finding's message id.
 	ID string `json:"id"`
 	// At is when the transition was decided.
 	At time.Time `json:"at"`
-	// State is the state the transition entered.
+	// From and State are the states before and after the transition.
+	From  events.State `json:"from,omitempty"`
 	State events.State `json:"state"`
+	// Rev is the revision of the state the transition replaced.
+	Rev uint64 `json:"rev"`
 	// Subject is the subject the finding is published on.
 	Subject string `json:"subject"`
-	// Event is the encoded envelope, published as is (base64 in JSON:
-	// stored opaque, not re-parsed on every read of the state).
-	Event []byte `json:"event"`
+	// Event is the encoded envelope, in memory only.
+	Event []byte `json:"-"`
 }
 
 // Key returns the instance's key in the obligations bucket.
@@ -93,15 +104,23 @@ const (
 	LookAbsent
 	// LookFailed: the site or column could not be read.
 	LookFailed
+	// LookBlank: the column exists and holds nothing (a 空白栏目).
+	LookBlank
 )
 
 // Facts is the input of one evaluation.
 type Facts struct {
 	Look        Look
-	PublishedOn string // YYYY-MM-DD, for LookFound
+	PublishedOn string // YYYY-MM-DD, for LookFound (the newest item, for freshness)
 	URL         string
 	Evidence    []string
 	Error       string // for LookFailed
+	// Text is the SHA-256 of a found report's extracted text, when
+	// completeness can be checked.
+	Text string
+	// Note explains the verdict further (a blank column count, a trigger
+	// date that is unknown).
+	Note string
 }
 
 // Clock gives the moments at which an instance's clock state changes.
@@ -180,5 +199,66 @@ func decide(prev *Instance, f Facts, clk Clock, now time.Time, loc *time.Locatio
 			return prev.State, failures
 		}
 		return clk.clockState(now), failures
+	}
+}
+
+// decideContinuous is decide for obligations that hold at all times: a
+// required column, a fresh column, few blank columns. They go back and
+// forth between satisfied and violated; a violation is overdue from the
+// moment it is seen (or, for freshness, from the moment the column went
+// stale) and escalated escalateAfter working days later.
+func decideContinuous(prev *Instance, f Facts, clk Clock, now time.Time, failureThreshold int, escalate func(time.Time) time.Time) (events.State, int, time.Time) {
+	violated := func(since time.Time) (events.State, int, time.Time) {
+		if prev != nil && (prev.State == events.StateOverdue || prev.State == events.StateEscalated) {
+			since = prev.Since
+		}
+		if !now.Before(escalate(since)) {
+			return events.StateEscalated, 0, since
+		}
+		return events.StateOverdue, 0, since
+	}
+	stale := func() bool { return !clk.DueAt.IsZero() && now.After(clk.DueAt) }
+	staleSince := func() time.Time {
+		if clk.DueAt.Unix() > 0 && clk.DueAt.Before(now) {
+			return clk.DueAt
+		}
+		return now
+	}
+	failures := 0
+	if prev != nil {
+		failures = prev.Failures
+	}
+	switch f.Look {
+	case LookFound:
+		if stale() {
+			return violated(staleSince())
+		}
+		return events.StateSatisfied, 0, now
+	case LookBlank:
+		return events.StateIncomplete, 0, now
+	case LookAbsent:
+		return violated(now)
+	case LookFailed:
+		failures++
+		if prev == nil || prev.State == events.StateUnknown || failures >= failureThreshold {
+			return events.StateUnknown, failures, now
+		}
+		return prev.State, failures, prev.Since
+	default: // the clock alone
+		if prev == nil {
+			return events.StateUnknown, failures, now
+		}
+		switch prev.State {
+		case events.StateSatisfied:
+			if !prev.DueAt.IsZero() && now.After(prev.DueAt) {
+				clk.DueAt = prev.DueAt
+				st, _, since := violated(staleSince())
+				return st, failures, since
+			}
+		case events.StateOverdue:
+			st, _, since := violated(prev.Since)
+			return st, failures, since
+		}
+		return prev.State, failures, prev.Since
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"sort"
 	"strings"
 	"sync"
@@ -208,13 +210,12 @@ func TestPipelineEndToEnd(t *testing.T) {
 			t.Errorf("%s = %q, want %q (all: %v)", k, st[k], want, st)
 		}
 	}
+	// Overdue is critical: sent at once. Published late is a warning: it
+	// waits for the contact's daily digest (08:30 on the next working day).
 	want := []string{
-		"gongkai@jyj.demo.example | 【逾期后公开】示范市教育局：本行政机关上一年度政府信息公开工作年度报告（县级以上人民政府部门）（2025）应于2026-01-31前公开",
-		"gongkai@wjw.demo.example | 【逾期】示范市卫生健康委员会：本行政机关上一年度政府信息公开工作年度报告（县级以上人民政府部门）（2025）应于2026-01-31前公开",
+		"gongkai@wjw.demo.example | 【逾期】示范市卫生健康委员会：本行政机关上一年度政府信息公开工作年度报告（2025）已逾期，请尽快公开（截止2026-01-31）",
 	}
-	if !h.smtp.WaitFor(len(want), 10*time.Second) {
-		t.Fatalf("emails: %v", received(t, h.smtp))
-	}
+	notifierIdle(t, p)
 	equal(t, "emails after the audit", received(t, h.smtp), want)
 
 	// The overdue notice says what is needed, by when, and on what evidence.
@@ -227,7 +228,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 			continue
 		}
 		for _, s := range []string{
-			"示范市卫生健康委员会：",
+			"示范市卫生健康委员会政务公开办：",
 			"应于2026-01-31前公开，截至2026-02-03未发现，已逾期，请尽快公开。",
 			"截止时间：2026-01-31 23:59 CST",
 			"当前状态：逾期",
@@ -246,12 +247,19 @@ func TestPipelineEndToEnd(t *testing.T) {
 	if _, n, err := p.Ingest().PublishRun(ctx, "manual", asOf, nil); err != nil || n != 0 {
 		t.Fatalf("duplicate run enqueued %d jobs (err %v)", n, err)
 	}
-	// A new audit the next day finds the same facts: no new finding, no email.
+	// A new audit the next day finds the same facts: no new finding, no
+	// notice; the morning's digests report the day before.
 	h.clock.Set(asOf.Add(24 * time.Hour))
 	if _, n, err := p.Ingest().PublishRun(ctx, "manual", asOf.Add(24*time.Hour), nil); err != nil || n != 4 {
 		t.Fatalf("second run: %d jobs, %v", n, err)
 	}
 	waitIdle(t, p, 8, true)
+	notifierIdle(t, p)
+	want = append(want,
+		"gongkai@jyj.demo.example | 【政务公开日报】2026-02-04 示范市教育局：新发现1项",
+		"gongkai@wjw.demo.example | 【政务公开日报】2026-02-04 示范市卫生健康委员会：逾期1项",
+	)
+	sort.Strings(want)
 	equal(t, "emails after a second audit with no change", received(t, h.smtp), want)
 
 	// The clock passes the escalation point: the missing report escalates.
@@ -264,11 +272,18 @@ func TestPipelineEndToEnd(t *testing.T) {
 	if got := states(t, p)["demo-wjw/CN-R19-AR-DEPT/2025"]; got != events.StateEscalated {
 		t.Fatalf("after the tick: %s", got)
 	}
-	want = append(want, "gongkai@wjw.demo.example | 【逾期督办】示范市卫生健康委员会：本行政机关上一年度政府信息公开工作年度报告（县级以上人民政府部门）（2025）应于2026-01-31前公开")
+	// Escalation also tells the supervising body (demo-gov, the parent).
+	// Six weeks without a new audit also leave the home pages stale: their
+	// newest news item (02-01) was due for an update by 02-15.
+	want = append(want,
+		"gongkai@wjw.demo.example | 【逾期督办】示范市卫生健康委员会：本行政机关上一年度政府信息公开工作年度报告（2025）逾期未公开，请立即公开（截止2026-01-31）",
+		"gongkai@gov.demo.example | 【逾期督办】示范市卫生健康委员会：本行政机关上一年度政府信息公开工作年度报告（2025）逾期未公开，请立即公开（截止2026-01-31）",
+		"gongkai@czj.demo.example | 【逾期】示范市财政局：首页信息更新（当前）已逾期，请尽快公开（截止2026-02-15）",
+		"gongkai@jyj.demo.example | 【逾期】示范市教育局：首页信息更新（当前）已逾期，请尽快公开（截止2026-02-15）",
+		"gongkai@wjw.demo.example | 【逾期】示范市卫生健康委员会：首页信息更新（当前）已逾期，请尽快公开（截止2026-02-15）",
+	)
 	sort.Strings(want)
-	if !h.smtp.WaitFor(len(want), 10*time.Second) {
-		t.Fatalf("emails: %v", received(t, h.smtp))
-	}
+	notifierIdle(t, p)
 	equal(t, "emails after escalation", received(t, h.smtp), want)
 	if strings.Contains(h.logs.String(), "level=ERROR") {
 		t.Errorf("errors logged:\n%s", h.logs)
@@ -294,13 +309,11 @@ func TestRestartBetweenFindingAndEmail(t *testing.T) {
 	}
 
 	p = h.start(false, false, true)
-	if !h.smtp.WaitFor(2, 20*time.Second) {
-		t.Fatalf("emails after restart: %v", received(t, h.smtp))
-	}
 	waitIdle(t, p, 4, true)
+	notifierIdle(t, p)
 	first := received(t, h.smtp)
-	if len(first) != 2 {
-		t.Fatalf("want 2 emails, got %v", first)
+	if len(first) != 1 { // the overdue notice; the late report waits for the digest
+		t.Fatalf("want 1 email, got %v", first)
 	}
 
 	// Redeliver every finding: delete and recreate the notifier's consumer.
@@ -312,10 +325,42 @@ func TestRestartBetweenFindingAndEmail(t *testing.T) {
 	p = h.start(false, false, true) // provisions the consumer again, from the start of the stream
 	defer p.Stop()
 	waitIdle(t, p, 4, true)
+	notifierIdle(t, p)
 	time.Sleep(200 * time.Millisecond)
 	equal(t, "emails after redelivery of every finding", received(t, h.smtp), first)
-	if a := h.smtp.Attempts(); a != 2 {
-		t.Fatalf("SMTP server saw %d deliveries, want 2", a)
+	if a := h.smtp.Attempts(); a != 1 {
+		t.Fatalf("SMTP server saw %d deliveries, want 1", a)
+	}
+	// The next morning: each digest once.
+	h.clock.Set(asOf.Add(24 * time.Hour))
+	notifierIdle(t, p)
+	if a := h.smtp.Attempts(); a != 3 {
+		t.Fatalf("SMTP server saw %d deliveries, want 3 (1 notice, 2 digests): %v", a, received(t, h.smtp))
+	}
+}
+
+// notifierIdle waits until the notifier owes nothing that is due (its
+// gongkai_notifier_pending_notices gauge is 0): immediate notices sent and
+// the digests due at the pipeline's clock delivered.
+func notifierIdle(t *testing.T, p *pipeline.Pipeline) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		rec := httptest.NewRecorder()
+		p.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+		due := ""
+		for _, line := range strings.Split(rec.Body.String(), "\n") {
+			if v, ok := strings.CutPrefix(line, "gongkai_notifier_pending_notices "); ok {
+				due = v
+			}
+		}
+		if due == "0" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("notifier still owes %s notices", due)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

@@ -11,12 +11,12 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"text/tabwriter"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/gongkai/gongkai/pkg/events"
+	"github.com/gongkai/gongkai/services/checker"
 	"github.com/gongkai/gongkai/services/internal/mailtext"
 	"github.com/gongkai/gongkai/services/internal/pipeline"
 	"github.com/gongkai/gongkai/services/internal/portalsim"
@@ -216,35 +216,75 @@ func report(ctx context.Context, p *pipeline.Pipeline, reg *registry.Registry, w
 	if err != nil {
 		return err
 	}
-	sort.Slice(insts, func(i, j int) bool {
-		if insts[i].AgencyID != insts[j].AgencyID {
-			return insts[i].AgencyID < insts[j].AgencyID
-		}
-		return insts[i].Key() < insts[j].Key()
-	})
-	fmt.Fprintln(w, "\nWhat was found (obligation state per agency):")
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "  AGENCY\tOBLIGATION\tPERIOD\tDUE\tSTATE\tPUBLISHED\tNAME / NOTE")
+	sort.Slice(insts, func(i, j int) bool { return insts[i].Key() < insts[j].Key() })
+	fmt.Fprintln(w, "\nWhat was found:")
+	byAgency := map[string][]checker.Instance{}
 	for _, in := range insts {
-		a, _ := reg.Get(in.AgencyID)
-		name := in.AgencyID
-		if a != nil {
-			name = a.Name
-		}
-		note := ""
-		if in.LastError != "" {
-			note = firstLine(in.LastError, 60)
-		}
-		if note != "" {
-			name += " — " + note
-		}
-		fmt.Fprintf(tw, "  %s\t%s/%s\t%s\t%s\t%s\t%s\t%s\n", in.AgencyID, in.PackID, in.ObligationID, in.Period,
-			in.DueAt.Format("2006-01-02"), in.State, dash(in.PublishedOn), name)
+		byAgency[in.AgencyID] = append(byAgency[in.AgencyID], in)
 	}
-	if err := tw.Flush(); err != nil {
-		return err
+	for _, id := range reg.IDs() {
+		list := byAgency[id]
+		a, _ := reg.Get(id)
+		counts := map[events.State]int{}
+		for _, in := range list {
+			counts[in.State]++
+		}
+		var parts []string
+		for _, st := range events.States {
+			if counts[st] > 0 {
+				parts = append(parts, fmt.Sprintf("%d %s", counts[st], st))
+			}
+		}
+		fmt.Fprintf(w, "  %s (%s): %d obligations — %s\n", a.Name, id, len(list), strings.Join(parts, ", "))
+		// The instances that need attention, one line each; those that
+		// could not be judged for the same reason are summed up.
+		noTrigger := 0
+		unreadable := map[string]int{}
+		for _, in := range list {
+			switch in.State {
+			case events.StateSatisfied, events.StateNotDue, events.StateWaived, events.StateNotApplicable:
+				continue
+			}
+			if strings.HasPrefix(in.LastError, checker.ErrTriggerUnknown.Error()) {
+				noTrigger++
+				continue
+			}
+			if in.State == events.StateUnknown && in.LastError != "" {
+				unreadable[in.LastError]++
+				continue
+			}
+			detail := ""
+			switch {
+			case in.LastError != "":
+				detail = firstLine(in.LastError, 70)
+			case in.PublishedOn != "" && in.Period == checker.CurrentPeriod:
+				detail = "newest item " + in.PublishedOn + ", stale after " + in.DueAt.Format("2006-01-02")
+			case in.PublishedOn != "":
+				detail = "published " + in.PublishedOn + ", due " + in.DueAt.Format("2006-01-02")
+			case !in.DueAt.IsZero() && in.DueAt.Unix() > 0:
+				detail = "due " + in.DueAt.Format("2006-01-02")
+			}
+			if len(in.FailedRules) > 0 {
+				detail += " failing " + strings.Join(in.FailedRules, ",")
+			}
+			fmt.Fprintf(w, "      %-15s %s/%s %s  %s\n", in.State, in.PackID, in.ObligationID, in.Period, detail)
+		}
+		for msg, n := range unreadable {
+			fmt.Fprintf(w, "      %-15s %d obligations, the site could not be read: %s\n", events.StateUnknown, n, firstLine(msg, 90))
+		}
+		if noTrigger > 0 {
+			fmt.Fprintf(w, "      %-15s %d budget obligations: the registry gives no approval date (budget_approved)\n", events.StateUnknown, noTrigger)
+		}
 	}
 
+	// The notifier sends after it has recorded the findings: wait until it
+	// owes nothing that is due, so that the immediate notices and the
+	// digests due at the demo's clock are out.
+	if n := p.Notifier(); n != nil {
+		if err := n.WaitIdle(ctx); err != nil {
+			return err
+		}
+	}
 	dir := p.Outbox()
 	if dir == "" {
 		fmt.Fprintln(w, "\nNotices were sent over SMTP.")
@@ -267,7 +307,7 @@ func report(ctx context.Context, p *pipeline.Pipeline, reg *registry.Registry, w
 	}
 	files = fresh
 	fmt.Fprintf(w, "\nWhat was sent (%d new emails, written to %s):\n", len(files), dir)
-	var shown *mailtext.Message
+	var shown, digest *mailtext.Message
 	for _, f := range files {
 		m, err := mailtext.ReadFile(f)
 		if err != nil {
@@ -277,9 +317,15 @@ func report(ctx context.Context, p *pipeline.Pipeline, reg *registry.Registry, w
 		if shown == nil && (strings.HasPrefix(m.Subject, "【逾期】") || strings.HasPrefix(m.Subject, "【逾期督办】")) {
 			shown = m
 		}
+		if digest == nil && strings.HasPrefix(m.Subject, "【政务公开日报】") {
+			digest = m
+		}
 	}
 	if shown != nil {
 		fmt.Fprintf(w, "The overdue notice to %s, as sent:\n\n%s\n", shown.To, indent(shown.Text, "  | "))
+	}
+	if digest != nil {
+		fmt.Fprintf(w, "\nThe daily digest to %s, as sent:\n\n%s\n", digest.To, indent(digest.Text, "  | "))
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/gongkai/gongkai/pkg/events"
@@ -14,6 +15,7 @@ import (
 	"github.com/gongkai/gongkai/services/internal/obligation"
 	"github.com/gongkai/gongkai/services/internal/pipeline"
 	"github.com/gongkai/gongkai/services/internal/registry"
+	"github.com/gongkai/gongkai/services/notifier"
 )
 
 // env returns the value of an environment variable or a default, so every
@@ -61,8 +63,8 @@ func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) int {
 	httpAddr := fs.String("http", env("GONGKAI_HTTP", "127.0.0.1:9464"), "address of /metrics, /healthz and /readyz")
 	dashAddr := fs.String("dashboard", env("GONGKAI_DASHBOARD", "127.0.0.1:8080"), "address of the dashboard and read API (empty disables)")
 	dashToken := fs.String("dashboard-token", env("GONGKAI_DASHBOARD_TOKEN", ""), "bearer token (or basic-auth password) required by the dashboard; needed off loopback")
-	smtpURL := fs.String("smtp-url", env("GONGKAI_SMTP_URL", ""), "SMTP server, smtp://user:pass@host:587 (default: write .eml files to DATA/outbox)")
-	from := fs.String("from", env("GONGKAI_FROM", "gongkai@localhost"), "sender address of notices")
+	var nf notifier.Flags // --smtp-url (default: .eml files in DATA/outbox), --from, --digest-at, --immediate, --webhook-url …
+	nf.Register(fs)
 	schedule := fs.String("schedule", "0 2 * * *", "audit schedule, cron expression in Asia/Shanghai")
 	workers := fs.Int("workers", 8, "agencies audited concurrently")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
@@ -92,9 +94,18 @@ func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) int {
 		DataDir: *dataDir, NATSURL: *natsURL, NATSHost: *natsHost, NATSPort: *natsPort,
 		Ingest: true, Checker: true, Notifier: true,
 		Registry: reg, Rules: rules, AuditSchedule: *schedule, Workers: *workers,
-		SMTPURL: *smtpURL, From: *from, HTTPAddr: *httpAddr, Logger: log,
-		DashboardAddr: *dashAddr, DashboardToken: *dashToken, DashboardURL: dashboardURL(*dashAddr),
+		HTTPAddr: *httpAddr, Logger: log,
+		DashboardAddr: *dashAddr, DashboardToken: *dashToken,
 	}
+	if nf.DashboardURL == "" && *dashAddr != "" {
+		nf.DashboardURL = "http://" + *dashAddr
+	}
+	tr, err := nf.Transport(filepath.Join(*dataDir, "outbox"))
+	if err != nil {
+		fmt.Fprintln(stderr, "gongkai run:", err)
+		return 2
+	}
+	opts.NotifyTransport, opts.Notify = tr, nf.Apply
 	opts.Topology = events.DefaultTopology()
 	opts.Topology.Replicas = *replicas
 	if err := opts.Topology.Validate(); err != nil {
@@ -115,15 +126,4 @@ func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) int {
 		return 1
 	}
 	return 0
-}
-
-// dashboardURL is the base URL notices link to.
-func dashboardURL(addr string) string {
-	if v := os.Getenv("GONGKAI_DASHBOARD_URL"); v != "" {
-		return v
-	}
-	if addr == "" {
-		return ""
-	}
-	return "http://" + addr
 }

@@ -72,6 +72,11 @@ type Options struct {
 	From string
 	// DashboardURL is linked from notices.
 	DashboardURL string
+	// Notify, when set, adjusts the notifier's options (digest time,
+	// immediate severities, webhooks …) after the pipeline filled them in;
+	// NotifyTransport, when set, replaces the SMTP URL and outbox.
+	Notify          func(*notifier.Options) error
+	NotifyTransport notifier.Transport
 
 	// HTTPAddr serves /metrics, /healthz and /readyz; empty disables.
 	HTTPAddr string
@@ -192,10 +197,15 @@ func Start(opts Options) (p *Pipeline, err error) {
 
 	// Sinks first: a finding published during start-up has a notifier.
 	if opts.Notifier {
-		var tr notifier.Transport
-		if opts.SMTPURL != "" {
+		tr := opts.NotifyTransport
+		switch {
+		case tr != nil:
+			if o, ok := tr.(*notifier.Outbox); ok {
+				p.outbox = o.Dir()
+			}
+		case opts.SMTPURL != "":
 			tr, err = notifier.NewSMTP(opts.SMTPURL)
-		} else {
+		default:
 			if opts.DataDir == "" {
 				return nil, errors.New("pipeline: the outbox needs a data directory (or set an SMTP URL)")
 			}
@@ -205,11 +215,17 @@ func Start(opts Options) (p *Pipeline, err error) {
 		if err != nil {
 			return nil, fmt.Errorf("pipeline: %w", err)
 		}
-		p.notifier, err = notifier.New(notifier.Options{
+		no := notifier.Options{
 			JetStream: p.js, Topology: opts.Topology, Registry: opts.Registry, Transport: tr,
 			From: opts.From, DashboardURL: opts.DashboardURL, Logger: opts.Logger,
 			Registerer: opts.Metrics, Now: opts.Now,
-		})
+		}
+		if opts.Notify != nil {
+			if err := opts.Notify(&no); err != nil {
+				return nil, fmt.Errorf("pipeline: notifier: %w", err)
+			}
+		}
+		p.notifier, err = notifier.New(no)
 		if err != nil {
 			return nil, err
 		}
@@ -255,6 +271,16 @@ func Start(opts Options) (p *Pipeline, err error) {
 		p.launch("ingest", p.ingest.Run)
 		checks = append(checks, p.ingest.Ready)
 	}
+	// JetStream figures for /metrics: consumer lag, stream and evidence
+	// store sizes (read in the background, see telemetry.JetStreamCollector).
+	jsm, err := telemetry.NewJetStreamCollector(telemetry.JetStreamOptions{JetStream: p.js, Topology: opts.Topology, Logger: opts.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("pipeline: %w", err)
+	}
+	if err := opts.Metrics.Register(jsm); err != nil {
+		return nil, fmt.Errorf("pipeline: register jetstream metrics: %w", err)
+	}
+	p.launch("jetstream-metrics", jsm.Run)
 	if opts.HTTPAddr != "" {
 		p.http, err = telemetry.Listen(opts.HTTPAddr, telemetry.Mux(opts.Metrics, checks...), opts.Logger)
 		if err != nil {
@@ -348,6 +374,9 @@ func (p *Pipeline) Stop() {
 		p.embed = nil
 	}
 }
+
+// Notifier returns the notifier, or nil when not running here.
+func (p *Pipeline) Notifier() *notifier.Service { return p.notifier }
 
 // Ingest returns the ingest service, or nil when not running here.
 func (p *Pipeline) Ingest() *ingest.Service { return p.ingest }

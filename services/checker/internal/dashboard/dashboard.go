@@ -142,7 +142,7 @@ func (d *dash) auth(h http.Handler) http.Handler {
 // filter is the query of the matrix and of the API lists.
 type filter struct {
 	Region, Level, Pack, State, Q string
-	Page                         int
+	Page                          int
 }
 
 func parseFilter(r *http.Request) filter {
@@ -263,8 +263,8 @@ type obCol struct {
 
 type page struct {
 	Lang, Title, Other string
-	L               map[string]string
-	States          []events.State
+	L                  map[string]string
+	States             []events.State
 }
 
 func (d *dash) newPage(r *http.Request, title string) page {
@@ -553,7 +553,7 @@ func (d *dash) apiAgency(w http.ResponseWriter, r *http.Request) {
 		fs = []FindingRecord{}
 	}
 	writeJSON(w, map[string]any{
-		"agency": apiAgency{ID: a.ID, Name: a.Name, Level: a.Level, Kind: a.Kind, Region: a.Region, Parent: a.Parent},
+		"agency":      apiAgency{ID: a.ID, Name: a.Name, Level: a.Level, Kind: a.Kind, Region: a.Region, Parent: a.Parent},
 		"obligations": insts, "history": fs,
 	})
 }

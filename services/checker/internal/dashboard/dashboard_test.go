@@ -64,7 +64,9 @@ func fixture(t testing.TB) (Options, *view.View) {
 	}
 	o := Options{
 		View: v, Registry: reg, Findings: findings, Location: cst,
-		Title: func(pack, ob string) events.Text { return events.Text{ZH: "政府信息公开工作年度报告", EN: "Annual report"} },
+		Title: func(pack, ob string) events.Text {
+			return events.Text{ZH: "政府信息公开工作年度报告", EN: "Annual report"}
+		},
 		Evidence: func(_ context.Context, h string) ([]byte, evidence.Meta, error) {
 			if h == strings.Repeat("ab", 32) {
 				return []byte("<html>report</html>"), evidence.Meta{URL: "http://czj.example/r.html", ContentType: "text/html"}, nil

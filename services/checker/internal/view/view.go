@@ -8,26 +8,29 @@ package view
 
 import (
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/gongkai/gongkai/pkg/events"
 )
 
-// Instance is the part of an instance's state the view keeps.
+// Instance is the part of an instance's state the view keeps. Its JSON
+// names are those of the stored instance, so it decodes from the bucket
+// directly.
 type Instance struct {
-	AgencyID     string
-	PackID       string
-	ObligationID string
-	Period       string
-	State        events.State
-	Since        time.Time
-	DueAt        time.Time
-	Provisional  bool
-	PublishedOn  string
-	URL          string
-	Evidence     []string
-	LastError    string
+	AgencyID     string       `json:"agency_id"`
+	PackID       string       `json:"pack_id"`
+	ObligationID string       `json:"obligation_id"`
+	Period       string       `json:"period"`
+	State        events.State `json:"state"`
+	Since        time.Time    `json:"since"`
+	DueAt        time.Time    `json:"due_at"`
+	Provisional  bool         `json:"provisional"`
+	PublishedOn  string       `json:"published_on"`
+	URL          string       `json:"url"`
+	Evidence     []string     `json:"evidence"`
+	LastError    string       `json:"last_error"`
 }
 
 type key struct {
@@ -66,13 +69,16 @@ type View struct {
 	index       map[key]int32
 	extras      []extra
 	freeExtras  []int32
+	// strs interns the repeated strings of extras: many instances of one
+	// agency rest on the same home page and list pages.
+	strs map[string]string
 }
 
 // New returns an empty view.
 func New() *View {
 	return &View{
 		agencies: newIntern(), periods: newIntern(),
-		obIndex: map[obligationRef]uint32{}, index: map[key]int32{},
+		obIndex: map[obligationRef]uint32{}, index: map[key]int32{}, strs: map[string]string{},
 	}
 }
 
@@ -120,7 +126,13 @@ func (v *View) Put(in Instance) {
 		v.freeExtras = append(v.freeExtras, v.records[i].extra)
 	}
 	if in.PublishedOn != "" || in.URL != "" || in.LastError != "" || len(in.Evidence) > 0 {
-		x := extra{in.PublishedOn, in.URL, in.LastError, in.Evidence}
+		x := extra{v.str(in.PublishedOn), v.str(in.URL), v.str(in.LastError), nil}
+		if len(in.Evidence) > 0 {
+			x.evidence = make([]string, len(in.Evidence))
+			for i, e := range in.Evidence {
+				x.evidence[i] = v.str(e)
+			}
+		}
 		if n := len(v.freeExtras); n > 0 {
 			r.extra = v.freeExtras[n-1]
 			v.freeExtras = v.freeExtras[:n-1]
@@ -136,6 +148,24 @@ func (v *View) Put(in Instance) {
 	}
 	v.index[k] = int32(len(v.records))
 	v.records = append(v.records, r)
+}
+
+func (v *View) str(s string) string {
+	if s == "" {
+		return ""
+	}
+	if t, ok := v.strs[s]; ok {
+		return t
+	}
+	// Strings of replaced records stay in the table; start it afresh now
+	// and then so that it cannot grow without bound (records keep their
+	// strings; only future sharing is lost).
+	if len(v.strs) > 4*len(v.records)+1024 {
+		clear(v.strs)
+	}
+	s = strings.Clone(s) // do not keep the decoded message alive
+	v.strs[s] = s
+	return s
 }
 
 // Len returns the number of instances.
