@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gongkai/gongkai/pkg/events"
@@ -224,7 +225,12 @@ func (c *catalogRules) rule(o *obligation.Obligation) (Rule, bool) {
 	// Periodic items.
 	afterApproval := o.Deadline.Kind == obligation.AfterEvent
 	finalAccounts := strings.HasSuffix(o.Kind, "final-accounts")
-	r.Periods = func(now time.Time) []string {
+	type periodsAt struct {
+		hour    string
+		periods []string
+	}
+	var lastPeriods atomic.Pointer[periodsAt] // the periods change at most hourly
+	periods := func(now time.Time) []string {
 		last, err := o.PeriodFor(now)
 		if err != nil {
 			return nil
@@ -247,6 +253,16 @@ func (c *catalogRules) rule(o *obligation.Obligation) (Rule, bool) {
 			}
 		}
 		return out
+	}
+	r.Periods = func(now time.Time) []string {
+		// Keyed by the hour: a deadline passes at a time of day.
+		k := now.In(pack.Location).Format("2006-01-02T15")
+		if p := lastPeriods.Load(); p != nil && p.hour == k {
+			return p.periods
+		}
+		ps := periods(now)
+		lastPeriods.Store(&periodsAt{k, ps})
+		return ps
 	}
 	type clockResult struct {
 		clk Clock
