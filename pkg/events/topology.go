@@ -159,7 +159,7 @@ func (t Topology) Consumers() []ConsumerSpec {
 			Durable:       ConsumerIngest,
 			Description:   "ingest workers",
 			AckPolicy:     jetstream.AckExplicitPolicy,
-			AckWait:       5 * time.Minute, // a slow site with documents takes minutes; workers send progress acks
+			AckWait:       90 * time.Second, // workers send progress acks every 20 s while an audit runs; a job held by a dead worker or node returns within this
 			MaxDeliver:    5,
 			MaxAckPending: 1024,
 			Replicas:      t.Replicas,
@@ -242,11 +242,29 @@ func (t Topology) ObjectStores() []jetstream.ObjectStoreConfig {
 
 // Provision creates or updates every stream, consumer, bucket and object
 // store. It is idempotent and safe to run from every service at start-up,
-// concurrently.
+// concurrently. On a cluster that is still electing its JetStream leaders,
+// or when several services provision at once, requests time out: Provision
+// retries with back-off until it succeeds or ctx ends.
 func Provision(ctx context.Context, js jetstream.JetStream, t Topology) error {
 	if err := t.Validate(); err != nil {
 		return fmt.Errorf("provision: %w", err)
 	}
+	wait := 250 * time.Millisecond
+	for {
+		err := provisionOnce(ctx, js, t)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 5*time.Second)
+	}
+}
+
+func provisionOnce(ctx context.Context, js jetstream.JetStream, t Topology) error {
 	var errs []error
 	for _, sc := range t.Streams() {
 		if _, err := js.CreateOrUpdateStream(ctx, sc); err != nil {

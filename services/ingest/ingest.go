@@ -1,8 +1,12 @@
 // Package ingest owns fetching: a cron scheduler publishes one audit job per
-// agency per run, and workers pull jobs, read the agency's website, store
-// what they fetched as evidence and publish observations — facts, never
-// verdicts. A site that cannot be read yields an observation saying so and
-// why; the run goes on.
+// agency per run (one cron schedule per group of agencies, the run spread
+// over a jitter window, jobs ordered so that consecutive jobs hit different
+// hosts), and workers pull jobs, read the agency's website politely, find
+// the columns the rule packs require and their newest dated items, follow
+// annual reports to their attachments and extract their text, store
+// everything they fetched as evidence and publish observations — facts,
+// never verdicts. A site that cannot be read yields an observation saying
+// so and why; the run goes on.
 package ingest
 
 import (
@@ -20,11 +24,18 @@ import (
 	"github.com/gongkai/gongkai/pkg/events"
 	"github.com/gongkai/gongkai/services/ingest/internal/fetch"
 	"github.com/gongkai/gongkai/services/internal/evidence"
+	"github.com/gongkai/gongkai/services/internal/obligation"
 	"github.com/gongkai/gongkai/services/internal/registry"
+	"github.com/gongkai/gongkai/services/internal/report"
 )
 
 // Source is the CloudEvents source of everything ingest publishes.
 const Source = "gongkai/ingest"
+
+// FetchOptions configure the HTTP fetcher: politeness (per-host
+// concurrency and rate), time-out, size caps, retries, robots.txt and the
+// SSRF guard. The zero value gives the defaults.
+type FetchOptions = fetch.Options
 
 // Options configures the ingest service.
 type Options struct {
@@ -34,11 +45,15 @@ type Options struct {
 	Topology events.Topology
 	// Registry lists the agencies to audit. Required.
 	Registry *registry.Registry
-	// Schedule is a cron expression (five fields) in Location; default
-	// "0 2 * * *", nightly at 02:00. Empty string with NoSchedule set
-	// disables the scheduler (workers only).
-	Schedule   string
+	// Schedule is the cron expression (five fields) in Location of the
+	// registry's default schedule group when the registry does not name
+	// one; default "0 2 * * *", nightly at 02:00. The registry's
+	// schedules give the other groups.
+	Schedule string
+	// NoSchedule disables the scheduler (workers only).
 	NoSchedule bool
+	// Jitter overrides the registry's jitter window when positive.
+	Jitter time.Duration
 	// Location is the time zone of Schedule; default Asia/Shanghai.
 	Location *time.Location
 	// Workers is the number of agencies audited concurrently; default 8.
@@ -48,8 +63,19 @@ type Options struct {
 	// Fetch configures the HTTP fetcher. AllowPrivate is taken from the
 	// registry when not set here.
 	Fetch fetch.Options
-	// MaxListPages caps the list pages read per column; default 10.
+	// MaxListPages caps the list pages read per report or budget column;
+	// default 10. Other columns are read on their first page only (their
+	// newest item and whether they are blank are what matter).
 	MaxListPages int
+	// MaxReports caps the report (and budget) years whose detail pages
+	// and attachments are read per agency per audit; default 2: only the
+	// most recent ones matter for deadlines.
+	MaxReports int
+	// NoExtract disables text extraction from reports.
+	NoExtract bool
+	// Catalog supplies the columns to look for (the rule packs'
+	// locators); default the embedded packs.
+	Catalog *obligation.Catalog
 	// Logger and Registerer are required; Now defaults to time.Now.
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
@@ -62,9 +88,13 @@ type Service struct {
 	fetcher *fetch.Fetcher
 	metrics *metrics
 	log     *slog.Logger
+	reports *report.Checker
+	columns *columnTable
+	texts   *textCache
 
 	mu       sync.Mutex
 	evidence *evidence.Store
+	run      runProgress
 }
 
 // New validates opts and returns a Service.
@@ -102,6 +132,27 @@ func New(opts Options) (*Service, error) {
 	if opts.MaxListPages <= 0 {
 		opts.MaxListPages = 10
 	}
+	if opts.MaxReports <= 0 {
+		opts.MaxReports = 2
+	}
+	if opts.Catalog == nil {
+		cat, err := obligation.LoadEmbedded()
+		if err != nil {
+			return nil, fmt.Errorf("ingest: %w", err)
+		}
+		opts.Catalog = cat
+	}
+	if opts.Jitter <= 0 {
+		opts.Jitter = time.Duration(opts.Registry.Jitter)
+	}
+	if opts.Jitter > registry.MaxJitter {
+		return nil, fmt.Errorf("ingest: jitter %v is longer than %v", opts.Jitter, registry.MaxJitter)
+	}
+	for _, g := range opts.Registry.Groups() {
+		if _, ok := opts.Registry.Schedules[g]; !ok && g != registry.DefaultSchedule {
+			return nil, fmt.Errorf("ingest: schedule group %q has no cron expression", g)
+		}
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -112,13 +163,38 @@ func New(opts Options) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
-	return &Service{opts: opts, fetcher: fetch.New(opts.Fetch), metrics: m, log: opts.Logger.With("service", "ingest")}, nil
+	s := &Service{opts: opts, metrics: m, log: opts.Logger.With("service", "ingest"),
+		columns: newColumnTable(opts.Catalog), texts: newTextCache(50_000)}
+	if opts.Fetch.Recall == nil {
+		// A 304 answer is served from the evidence store.
+		opts.Fetch.Recall = func(ctx context.Context, sum string) ([]byte, error) {
+			s.mu.Lock()
+			ev := s.evidence
+			s.mu.Unlock()
+			if ev == nil {
+				return nil, errors.New("evidence store not open")
+			}
+			ctx, cancel := context.WithTimeout(ctx, evidenceTimeout)
+			defer cancel()
+			b, _, err := ev.Get(ctx, sum)
+			return b, err
+		}
+	}
+	s.opts.Fetch = opts.Fetch
+	s.fetcher = fetch.New(opts.Fetch)
+	if !opts.NoExtract {
+		s.reports = report.NewChecker(report.Options{Extract: report.ExtractOptions{Timeout: 30 * time.Second}})
+	}
+	return s, nil
 }
 
 // Run provisions the topology, starts the scheduler and the workers, and
 // returns when ctx is cancelled and in-flight audits have finished.
 func (s *Service) Run(ctx context.Context) error {
-	if err := events.Provision(ctx, s.opts.JetStream, s.opts.Topology); err != nil {
+	// A cluster still electing leaders is waited for, within reason.
+	pctx, pcancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer pcancel()
+	if err := events.Provision(pctx, s.opts.JetStream, s.opts.Topology); err != nil {
 		return fmt.Errorf("ingest: %w", err)
 	}
 	ev, err := evidence.Open(ctx, s.opts.JetStream)
@@ -129,21 +205,43 @@ func (s *Service) Run(ctx context.Context) error {
 	s.evidence = ev
 	s.mu.Unlock()
 
+	if s.reports != nil {
+		defer func() {
+			if err := s.reports.Close(); err != nil {
+				s.log.Warn("close report reader", "err", err)
+			}
+		}()
+	}
+
 	var sched *cron.Cron
+	var runs sync.WaitGroup
 	if !s.opts.NoSchedule {
 		sched = cron.New(cron.WithLocation(s.opts.Location))
-		if _, err := sched.AddFunc(s.opts.Schedule, func() {
-			// Every scheduler replica fires at the same minute; truncating
-			// gives them the same run id and so the same job message ids.
-			at := s.opts.Now().In(s.opts.Location).Truncate(time.Minute)
-			if _, _, err := s.PublishRun(ctx, "schedule", at, nil); err != nil {
-				s.log.Error("scheduled run failed", "err", err)
+		for _, g := range s.opts.Registry.Groups() {
+			if len(s.opts.Registry.Group(g)) == 0 {
+				continue // a schedule no agency uses
 			}
-		}); err != nil {
-			return fmt.Errorf("ingest: schedule: %w", err)
+			expr := s.opts.Registry.Schedules[g]
+			if expr == "" {
+				expr = s.opts.Schedule
+			}
+			if _, err := sched.AddFunc(expr, func() {
+				// Every scheduler replica fires at the same minute;
+				// truncating gives them the same run id and so the same
+				// job message ids.
+				at := s.opts.Now().In(s.opts.Location).Truncate(time.Minute)
+				runs.Add(1)
+				defer runs.Done()
+				if _, _, err := s.PublishGroupRun(ctx, g, at); err != nil {
+					s.log.Error("scheduled run failed", "group", g, "err", err)
+				}
+			}); err != nil {
+				return fmt.Errorf("ingest: schedule %s %q: %w", g, expr, err)
+			}
+			s.log.Info("audit schedule", "group", g, "schedule", expr, "agencies", len(s.opts.Registry.Group(g)), "jitter", s.opts.Jitter.String())
 		}
 		sched.Start()
-		s.log.Info("scheduler started", "schedule", s.opts.Schedule, "location", s.opts.Location.String())
+		s.log.Info("scheduler started", "location", s.opts.Location.String())
 	}
 
 	var werr error
@@ -155,6 +253,7 @@ func (s *Service) Run(ctx context.Context) error {
 	if sched != nil {
 		<-sched.Stop().Done()
 	}
+	runs.Wait()
 	return werr
 }
 
@@ -166,44 +265,4 @@ func (s *Service) Ready(context.Context) error {
 		return errors.New("ingest: not started")
 	}
 	return nil
-}
-
-// PublishRun publishes one audit job for each agency (all agencies when ids
-// is empty) for a run scheduled at at. Job message ids are derived from the
-// agency and the run, so publishing the same run twice — from two scheduler
-// replicas — enqueues each job once. It returns the run id and the number of
-// jobs newly enqueued.
-func (s *Service) PublishRun(ctx context.Context, trigger string, at time.Time, ids []string) (string, int, error) {
-	if len(ids) == 0 {
-		ids = s.opts.Registry.IDs()
-	}
-	runID := trigger + "-" + at.Format(time.RFC3339)
-	fresh := 0
-	var errs []error
-	for _, id := range ids {
-		if _, ok := s.opts.Registry.Get(id); !ok {
-			errs = append(errs, fmt.Errorf("agency %q is not in the registry", id))
-			continue
-		}
-		job := events.AuditJob{AgencyID: id, RunID: runID, ScheduledAt: at, Trigger: trigger, RunSize: len(ids)}
-		ev, err := events.New(Source, "audit-"+id+"-"+runID, id, s.opts.Now(), job)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		ack, err := events.Publish(ctx, s.opts.JetStream, events.AuditJobSubject(id), ev)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if !ack.Duplicate {
-			fresh++
-		}
-	}
-	s.metrics.jobsPublished.WithLabelValues(trigger).Add(float64(fresh))
-	if len(errs) > 0 {
-		return runID, fresh, fmt.Errorf("ingest: run %s: %w", runID, errors.Join(errs...))
-	}
-	s.log.Info("audit run published", "run", runID, "jobs", fresh, "agencies", len(ids))
-	return runID, fresh, nil
 }

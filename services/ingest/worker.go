@@ -2,14 +2,18 @@ package ingest
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/url"
+	"path"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/andybalholm/cascadia"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/gongkai/gongkai/pkg/events"
@@ -23,9 +27,30 @@ import (
 // wait so that a slow audit is not redelivered to a second worker.
 const jobTimeout = 4 * time.Minute
 
-// maxReportPages caps the report detail pages read per agency per audit:
-// only the most recent reports matter for deadlines.
-const maxReportPages = 3
+// blankChars is the most content text a column page without list items
+// may hold and still count as blank (a stray "暂无信息").
+const blankChars = 20
+
+// progressEvery is the interval of the progress acks that keep a job from
+// being redelivered while its audit runs: a third of a one-minute ack wait,
+// so the consumer's ack wait can be short and a job lost with a cluster node
+// is redelivered soon.
+const progressEvery = 20 * time.Second
+
+// maxAttachments caps the documents fetched per report.
+const maxAttachments = 2
+
+// evidenceTimeout bounds one evidence store operation: an object store
+// whose stream is between leaders (a node of the cluster lost) leaves an
+// asynchronous publish unanswered, and the audit must not wait for it for
+// the whole job time-out. The observation still names the body by hash;
+// the missing evidence is counted.
+const evidenceTimeout = 10 * time.Second
+
+// shutdownGrace is how long in-flight audits may go on after the service
+// is asked to stop. An audit cut off then is not published (its timeouts
+// would be false facts): the job is handed back for redelivery.
+const shutdownGrace = 10 * time.Second
 
 func (s *Service) work(ctx context.Context) error {
 	cons, err := s.opts.JetStream.Consumer(ctx, events.StreamAudit, events.ConsumerIngest)
@@ -57,16 +82,28 @@ func (s *Service) work(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			// In-flight audits finish on shutdown rather than being cut off
-			// and redelivered.
+			// In-flight audits get a grace period to finish on shutdown
+			// rather than being cut off at once and redelivered.
 			jctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), jobTimeout)
 			defer cancel()
-			s.handle(jctx, msg)
+			stop := context.AfterFunc(ctx, func() {
+				t := time.NewTimer(shutdownGrace)
+				defer t.Stop()
+				select {
+				case <-t.C:
+					cancel()
+				case <-jctx.Done():
+				}
+			})
+			defer stop()
+			s.handle(jctx, ctx, msg)
 		}()
 	}
 }
 
-func (s *Service) handle(ctx context.Context, msg jetstream.Msg) {
+// handle audits the agency of one job. ctx bounds the audit; service is
+// the service's context, done when it is stopping.
+func (s *Service) handle(ctx, service context.Context, msg jetstream.Msg) {
 	term := func(reason string) {
 		s.metrics.jobsDone.WithLabelValues("terminated").Inc()
 		s.log.Warn("audit job terminated", "reason", reason)
@@ -91,7 +128,7 @@ func (s *Service) handle(ctx context.Context, msg jetstream.Msg) {
 	// Keep the job ours while the audit runs.
 	stop := make(chan struct{})
 	go func() {
-		t := time.NewTicker(30 * time.Second)
+		t := time.NewTicker(progressEvery)
 		defer t.Stop()
 		for {
 			select {
@@ -103,171 +140,457 @@ func (s *Service) handle(ctx context.Context, msg jetstream.Msg) {
 		}
 	}()
 	s.metrics.inFlight.Inc()
-	obs := s.audit(ctx, agency, job)
+	obs := s.Audit(ctx, agency, job)
 	s.metrics.inFlight.Dec()
 	close(stop)
+	if ctx.Err() != nil && service.Err() != nil {
+		// Cut off by the shutdown: what failed failed because of us.
+		_ = msg.Nak()
+		return
+	}
 
 	out, err := events.New(Source, "obs-"+agency.ID+"-"+job.RunID, agency.ID, s.opts.Now(), obs)
 	if err != nil {
 		term(fmt.Sprintf("observation of %s failed validation: %v", agency.ID, err))
 		return
 	}
-	if _, err := events.Publish(ctx, s.opts.JetStream, events.ObservationSubject(agency.ID), out); err != nil {
+	// The audit is done and its result ready: a stream between leaders (a
+	// cluster node lost) is waited out here rather than by redelivery,
+	// whose Nak might not reach the server either (the job would then sit
+	// out the whole ack wait). The observation's message id makes a
+	// repeated publication harmless.
+	if err := retry(ctx, publishPatience, func() error {
+		_, err := events.Publish(ctx, s.opts.JetStream, events.ObservationSubject(agency.ID), out)
+		return err
+	}); err != nil {
 		s.log.Warn("publish observation", "agency", agency.ID, "err", err)
 		_ = msg.NakWithDelay(10 * time.Second)
 		return
 	}
 	s.metrics.observations.Inc()
 	s.metrics.jobsDone.WithLabelValues(obs.Outcome).Inc()
-	if err := msg.DoubleAck(ctx); err != nil {
+	for _, c := range obs.Columns {
+		s.metrics.columns.WithLabelValues(c.Outcome).Inc()
+		if c.Blank {
+			s.metrics.blankColumns.Inc()
+		}
+	}
+	s.finishJob(job)
+	if err := retry(ctx, publishPatience, func() error { return msg.DoubleAck(ctx) }); err != nil {
+		// Redelivered after the ack wait; the observation is not published
+		// twice (message id).
 		s.log.Warn("ack audit job", "agency", agency.ID, "err", err)
 	}
 }
 
+// publishPatience is how long a finished audit keeps trying to publish its
+// observation and acknowledge its job.
+const publishPatience = time.Minute
+
+// retry calls f until it succeeds, ctx ends or patience runs out, backing
+// off from 250 ms to 5 s between attempts.
+func retry(ctx context.Context, patience time.Duration, f func() error) error {
+	deadline := time.Now().Add(patience)
+	wait := 250 * time.Millisecond
+	for {
+		err := f()
+		if err == nil || ctx.Err() != nil || time.Now().Add(wait).After(deadline) {
+			return err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		wait = min(2*wait, 5*time.Second)
+	}
+}
+
+// audit is the state of one agency's audit.
+type audit struct {
+	s      *Service
+	a      *registry.Agency
+	robots string
+	now    time.Time
+}
+
 // get fetches a URL, counts it and keeps its body as evidence.
-func (s *Service) get(ctx context.Context, u string) (*fetch.Page, error) {
+func (au *audit) get(ctx context.Context, u string, kind fetch.Kind) (*fetch.Page, error) {
+	s := au.s
 	start := time.Now()
-	p, err := s.fetcher.Get(ctx, u)
+	p, err := s.fetcher.Do(ctx, fetch.Request{URL: u, Kind: kind, Robots: au.robots})
 	s.metrics.fetchSeconds.Observe(time.Since(start).Seconds())
 	if err != nil {
 		s.metrics.fetches.WithLabelValues(fetch.OutcomeOf(err)).Inc()
 		return nil, err
 	}
 	s.metrics.fetches.WithLabelValues(events.OutcomeOK).Inc()
-	fresh, err := s.evidence.Put(ctx, p.SHA256, p.Raw, evidence.Meta{
-		URL: p.URL.String(), Status: p.Status, ContentType: p.Header.Get("Content-Type"), FetchedAt: p.FetchedAt,
-	})
-	switch {
-	case err != nil:
-		// The observation is still true; only its evidence is missing.
-		s.log.Warn("store evidence", "url", u, "err", err)
-	case fresh:
-		s.metrics.evidenceNew.Inc()
-		s.metrics.evidenceBytes.Add(float64(len(p.Raw)))
-	default:
+	if p.NotModified {
+		// Answered 304: the body is the one already stored.
+		s.metrics.notModified.Inc()
 		s.metrics.evidenceReused.Inc()
+		return p, nil
 	}
+	s.store(ctx, p.SHA256, p.Raw, evidence.Meta{
+		URL: p.URL.String(), Status: p.Status, ContentType: p.Header.Get("Content-Type"),
+		ETag: p.Header.Get("ETag"), LastModified: p.Header.Get("Last-Modified"), FetchedAt: p.FetchedAt,
+	})
 	return p, nil
 }
 
-// audit reads one agency's website and returns what it saw.
-func (s *Service) audit(ctx context.Context, a *registry.Agency, job events.AuditJob) events.Observation {
-	obs := events.Observation{AgencyID: a.ID, RunID: job.RunID, Site: a.Website, Outcome: events.OutcomeOK, ObservedAt: s.opts.Now()}
+// store keeps a body in the evidence store, counting what it cost.
+func (s *Service) store(ctx context.Context, sum string, body []byte, m evidence.Meta) {
+	s.mu.Lock()
+	ev := s.evidence
+	s.mu.Unlock()
+	if ev == nil {
+		s.metrics.evidenceErrors.Inc()
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, evidenceTimeout)
+	defer cancel()
+	fresh, err := ev.Put(ctx, sum, body, m)
+	switch {
+	case err != nil:
+		// The observation is still true; only its evidence is missing.
+		s.metrics.evidenceErrors.Inc()
+		s.log.Warn("store evidence", "url", m.URL, "err", err)
+	case fresh:
+		s.metrics.evidenceNew.Inc()
+		s.metrics.evidenceBytes.Add(float64(len(body)))
+	default:
+		s.metrics.evidenceReused.Inc()
+	}
+}
 
-	home, err := s.get(ctx, a.Website)
+// page fetches and parses an HTML page.
+func (au *audit) page(ctx context.Context, u string) (*fetch.Page, *goquery.Document, error) {
+	p, err := au.get(ctx, u, fetch.KindPage)
+	if err != nil {
+		return nil, nil, err
+	}
+	doc, err := discover.Parse(p.Body)
+	if err != nil {
+		return p, nil, &fetch.Error{Outcome: events.OutcomeUnparseable, URL: u, Err: err}
+	}
+	return p, doc, nil
+}
+
+// Audit reads one agency's website and returns what it saw. It never
+// fails: what could not be read is recorded, with the reason, in the
+// observation.
+func (s *Service) Audit(ctx context.Context, a *registry.Agency, job events.AuditJob) events.Observation {
+	now := s.opts.Now()
+	au := &audit{s: s, a: a, robots: s.opts.Registry.RobotsPolicy(a), now: now.In(s.opts.Location)}
+	obs := events.Observation{AgencyID: a.ID, RunID: job.RunID, Site: a.Website, Outcome: events.OutcomeOK, ObservedAt: now}
+
+	home, homeDoc, err := au.page(ctx, a.Website)
+	if home != nil {
+		obs.HomeEvidence = home.SHA256
+	}
 	if err != nil {
 		obs.Outcome, obs.Error = fetch.OutcomeOf(err), err.Error()
 		return obs
 	}
-	obs.HomeEvidence = home.SHA256
-	homeDoc, err := discover.Parse(home.Body)
-	if err != nil {
-		obs.Outcome, obs.Error = events.OutcomeUnparseable, fmt.Sprintf("%s: %v", a.Website, err)
-		return obs
-	}
-	for _, it := range discover.ParseList(homeDoc, home.URL).Items {
-		if it.Date > obs.HomeNewest {
+	for _, it := range discover.ParseList(homeDoc, home.URL, discover.ListOptions{Ref: au.now}).Items {
+		if it.Date > obs.HomeNewest && it.Date <= au.now.Format(events.DateLayout) {
 			obs.HomeNewest = it.Date
 		}
 	}
-	obs.Columns = append(obs.Columns, s.annualReports(ctx, a, home, homeDoc))
+
+	// The places columns are linked from: the home page, the 政府信息公开
+	// section and, for the art. 20 sub-columns, 法定主动公开内容.
+	f := &finder{au: au, home: home, links: discover.Links(homeDoc, home.URL)}
+	for _, spec := range s.columns.For(a, now) {
+		obs.Columns = append(obs.Columns, au.column(ctx, f, spec))
+	}
 	return obs
 }
 
-// annualReports finds the 政府信息公开年报 column and its reports.
-func (s *Service) annualReports(ctx context.Context, a *registry.Agency, home *fetch.Page, homeDoc *goquery.Document) events.Column {
-	col := events.Column{Key: events.ColumnAnnualReport}
-	listURL := a.Columns[events.ColumnAnnualReport].URL
-	if listURL == "" {
-		var err error
-		listURL, err = s.locate(ctx, home, homeDoc, events.ColumnAnnualReport)
-		if err != nil {
-			col.Outcome, col.Error = outcomeOf(err), err.Error()
-			return col
-		}
+// finder locates columns, reading the section pages the first time they
+// are needed.
+type finder struct {
+	au    *audit
+	home  *fetch.Page
+	links []discover.Link // home page links, then section links
+
+	section       bool // the section page has been looked for
+	sectionErr    error
+	statutory     bool
+	statutoryErr  error
+	searchedPages []string
+}
+
+// locate returns the URL of a column, or an error: a *notFound when the
+// pages that should link it were read and do not, the fetch error when one
+// of them could not be read.
+func (f *finder) locate(ctx context.Context, spec columnSpec) (string, error) {
+	if h, ok := f.au.a.Columns[spec.key]; ok && h.URL != "" {
+		return h.URL, nil
+	}
+	if len(spec.synonyms) == 0 {
+		return "", &notFound{fmt.Sprintf("%s: no synonyms known for column %s; give its URL in the registry", f.home.URL, spec.key)}
+	}
+	if l, ok := discover.MatchLink(f.links, spec.synonyms); ok {
+		return l.URL, nil
+	}
+	if !f.section {
+		f.section = true
+		_, f.sectionErr = f.follow(ctx, discover.SectionSynonyms())
+	}
+	if l, ok := discover.MatchLink(f.links, spec.synonyms); ok {
+		return l.URL, nil
+	}
+	if !f.statutory && f.sectionErr == nil {
+		f.statutory = true
+		_, f.statutoryErr = f.follow(ctx, discover.StatutorySynonyms())
+	}
+	if l, ok := discover.MatchLink(f.links, spec.synonyms); ok {
+		return l.URL, nil
+	}
+	// Absence is only evidence when every page searched was read.
+	if f.sectionErr != nil {
+		return "", f.sectionErr
+	}
+	if f.statutoryErr != nil {
+		return "", f.statutoryErr
+	}
+	return "", &notFound{fmt.Sprintf("no link named %s on %s", spec.synonyms[0], strings.Join(f.searchedPages, ", "))}
+}
+
+// follow reads the page a link named by synonyms points to and adds its
+// links to the pool. It returns the page's URL ("" when no such link).
+func (f *finder) follow(ctx context.Context, synonyms []string) (string, error) {
+	if len(f.searchedPages) == 0 {
+		f.searchedPages = append(f.searchedPages, f.home.URL.String())
+	}
+	l, ok := discover.MatchLink(f.links, synonyms)
+	if !ok || containsString(f.searchedPages, l.URL) {
+		return "", nil
+	}
+	p, doc, err := f.au.page(ctx, l.URL)
+	if err != nil {
+		return l.URL, err
+	}
+	f.searchedPages = append(f.searchedPages, l.URL)
+	// Section links first: on the section page, 年报 is the column.
+	f.links = append(discover.Links(doc, p.URL), f.links...)
+	return l.URL, nil
+}
+
+// column finds one column and reads its list pages.
+func (au *audit) column(ctx context.Context, f *finder, spec columnSpec) events.Column {
+	col := events.Column{Key: spec.key}
+	listURL, err := f.locate(ctx, spec)
+	if err != nil {
+		col.Outcome, col.Error = outcomeOf(err), err.Error()
+		return col
 	}
 	col.URL = listURL
+	var opts discover.ListOptions
+	opts.Ref = au.now
+	hint := au.a.Columns[spec.key]
+	if hint.Selector != "" {
+		if sel, err := cascadia.Compile(hint.Selector); err == nil {
+			opts.Items = sel
+		}
+	}
+	if hint.Next != "" {
+		if sel, err := cascadia.Compile(hint.Next); err == nil {
+			opts.Next = sel
+		}
+	}
+	maxPages := 1
+	if spec.items {
+		maxPages = au.s.opts.MaxListPages
+	}
 	var items []discover.Item
 	seen := map[string]bool{}
-	for page, next := 0, listURL; next != "" && page < s.opts.MaxListPages && !seen[next]; page++ {
+	next := listURL
+	for next != "" && col.Pages < maxPages && !seen[next] {
 		seen[next] = true
-		p, err := s.get(ctx, next)
+		p, doc, err := au.page(ctx, next)
 		if err != nil {
-			if page == 0 {
+			if col.Pages == 0 {
 				col.Outcome, col.Error = fetch.OutcomeOf(err), err.Error()
+				if p != nil {
+					col.Evidence = p.SHA256
+				}
 				return col
 			}
-			break // what the first pages showed still stands
+			col.Truncated = true // what the first pages showed still stands
+			break
 		}
-		if page == 0 {
+		if col.Pages == 0 {
 			col.Evidence = p.SHA256
 		}
-		doc, err := discover.Parse(p.Body)
-		if err != nil {
-			col.Outcome, col.Error = events.OutcomeUnparseable, fmt.Sprintf("%s: %v", next, err)
-			return col
-		}
-		l := discover.ParseList(doc, p.URL)
+		col.Pages++
+		l := discover.ParseList(doc, p.URL, opts)
 		items = append(items, l.Items...)
+		if col.Pages == 1 && len(l.Items) == 0 && discover.ContentChars(doc) <= blankChars {
+			col.Blank = true
+		}
 		next = l.Next
 	}
+	if next != "" && !seen[next] {
+		col.Truncated = true
+	}
 	col.Outcome = events.OutcomeOK
-	// Newest reports first; read the detail pages of the few most recent.
-	sort.SliceStable(items, func(i, j int) bool {
-		return discover.ReportYear(items[i].Title) > discover.ReportYear(items[j].Title)
-	})
-	details := 0
+	today := au.now.Format(events.DateLayout)
 	for _, it := range items {
-		item := events.Item{Title: it.Title, URL: it.URL, Date: it.Date, Year: discover.ReportYear(it.Title)}
-		if item.Date > col.Newest {
-			col.Newest = item.Date
+		if it.Date > col.Newest && it.Date <= today {
+			col.Newest = it.Date
 		}
-		col.ItemCount++
-		if item.Year == 0 {
-			continue
-		}
-		if details < maxReportPages {
-			details++
-			if p, err := s.get(ctx, it.URL); err == nil {
-				item.Evidence = p.SHA256
-				if doc, err := discover.Parse(p.Body); err == nil {
-					if d, ok := discover.PublicationDate(doc); ok && item.Date == "" {
-						item.Date = d
-					}
-				}
-			}
-		}
-		col.Items = append(col.Items, item)
+	}
+	col.ItemCount = len(items)
+	if spec.items {
+		col.Items = au.items(ctx, spec, items)
 	}
 	return col
 }
 
-// locate finds a column's URL by following the home page's 政府信息公开 link
-// when the home page does not link the column directly.
-func (s *Service) locate(ctx context.Context, home *fetch.Page, homeDoc *goquery.Document, key string) (string, error) {
-	if l, ok := discover.FindLink(homeDoc, home.URL, discover.Synonyms[key]); ok {
-		return l.URL, nil
+// items turns the list items of a report or budget column into observed
+// items, reading the detail pages, attachments and text of the newest
+// MaxReports years.
+func (au *audit) items(ctx context.Context, spec columnSpec, items []discover.Item) []events.Item {
+	out := make([]events.Item, 0, len(items))
+	for _, it := range items {
+		year := discover.ReportYear(it.Title)
+		if year == 0 {
+			year = discover.TitleYear(it.Title)
+		}
+		out = append(out, events.Item{Title: it.Title, URL: it.URL, Date: it.Date, Year: year})
 	}
-	gk, ok := discover.FindLink(homeDoc, home.URL, discover.Synonyms["disclosure"])
-	if !ok {
-		return "", &notFound{fmt.Sprintf("%s: no link to the 政府信息公开 section or the %s column", home.URL, key)}
+	// Newest years first; read the details of the few most recent.
+	order := make([]int, len(out))
+	for i := range order {
+		order[i] = i
 	}
-	p, err := s.get(ctx, gk.URL)
+	sort.SliceStable(order, func(i, j int) bool { return out[order[i]].Year > out[order[j]].Year })
+	years := map[int]bool{}
+	for _, i := range order {
+		it := &out[i]
+		if it.Year == 0 || (len(years) >= au.s.opts.MaxReports && !years[it.Year]) {
+			continue
+		}
+		years[it.Year] = true
+		au.detail(ctx, spec, it)
+	}
+	return out
+}
+
+// detail reads an item's detail page: its publication date, its
+// attachments and, for annual reports, its text.
+func (au *audit) detail(ctx context.Context, spec columnSpec, it *events.Item) {
+	if strings.EqualFold(path.Ext(it.URL), ".pdf") || strings.EqualFold(path.Ext(it.URL), ".docx") {
+		// The list links the document itself.
+		a := au.attachment(ctx, discover.Link{Text: it.Title, URL: it.URL})
+		it.Evidence = a.Evidence
+		it.Attachments = []events.Attachment{a.Attachment}
+		if spec.key == events.ColumnAnnualReport && a.page != nil {
+			au.text(ctx, it, a.page)
+		}
+		return
+	}
+	p, doc, err := au.page(ctx, it.URL)
+	if p != nil {
+		it.Evidence = p.SHA256
+	}
 	if err != nil {
-		return "", err
+		return // the item stands on the list's facts
 	}
-	doc, err := discover.Parse(p.Body)
+	if d, ok := discover.PublicationDate(doc); ok && it.Date == "" {
+		it.Date = d
+	}
+	var docs []*fetch.Page
+	for i, l := range discover.Attachments(doc, p.URL) {
+		if i >= maxAttachments {
+			break
+		}
+		a := au.attachment(ctx, l)
+		it.Attachments = append(it.Attachments, a.Attachment)
+		if a.page != nil {
+			docs = append(docs, a.page)
+		}
+	}
+	if spec.key != events.ColumnAnnualReport {
+		return
+	}
+	switch {
+	case len(docs) > 0:
+		au.text(ctx, it, docs...)
+	case len(it.Attachments) == 0:
+		au.text(ctx, it, p) // the report is the page itself
+	default:
+		it.TextError = "no attachment could be fetched: " + it.Attachments[0].Error
+	}
+}
+
+type fetchedAttachment struct {
+	events.Attachment
+	page *fetch.Page
+}
+
+func (au *audit) attachment(ctx context.Context, l discover.Link) fetchedAttachment {
+	a := fetchedAttachment{Attachment: events.Attachment{Title: l.Text, URL: l.URL}}
+	p, err := au.get(ctx, l.URL, fetch.KindDocument)
 	if err != nil {
-		return "", &fetch.Error{Outcome: events.OutcomeUnparseable, URL: gk.URL, Err: err}
+		a.Outcome, a.Error = fetch.OutcomeOf(err), err.Error()
+		return a
 	}
-	l, ok := discover.FindLink(doc, p.URL, discover.Synonyms[key])
-	if !ok {
-		return "", &notFound{fmt.Sprintf("%s: no link named %s", p.URL, discover.Synonyms[key][0])}
+	a.Outcome, a.Evidence, a.ContentType, a.page = events.OutcomeOK, p.SHA256, p.Header.Get("Content-Type"), p
+	return a
+}
+
+// text extracts the report's text from the first document that yields
+// some, stores it as evidence and records its hash.
+func (au *audit) text(ctx context.Context, it *events.Item, docs ...*fetch.Page) {
+	s := au.s
+	if s.reports == nil {
+		return
 	}
-	if _, err := url.Parse(l.URL); err != nil {
-		return "", &notFound{fmt.Sprintf("%s: bad link %q", p.URL, l.URL)}
+	var errs []string
+	for _, d := range docs {
+		if r, ok := s.texts.get(d.SHA256); ok {
+			s.metrics.extractions.WithLabelValues(extractCached).Inc()
+			if r.sum != "" {
+				it.Text, it.TextSource = r.sum, d.URL.String()
+				return
+			}
+			errs = append(errs, r.err)
+			continue
+		}
+		name := path.Base(d.URL.Path)
+		if name == "" || name == "/" || name == "." {
+			name = "index.html"
+		}
+		doc, err := s.reports.Extract(ctx, name, d.Raw)
+		if err == nil && strings.TrimSpace(doc.Text()) == "" {
+			err = errors.New("no text (a scanned document without a text layer?)")
+			if doc.NoTextLayer {
+				err = errors.New("a scanned PDF without a text layer")
+			}
+		}
+		if err != nil {
+			s.metrics.extractions.WithLabelValues(extractFailed).Inc()
+			msg := fmt.Sprintf("%s: %v", d.URL, err)
+			s.texts.put(d.SHA256, textResult{err: msg})
+			errs = append(errs, msg)
+			continue
+		}
+		text := []byte(doc.Text())
+		sum := sha256.Sum256(text)
+		h := hex.EncodeToString(sum[:])
+		s.store(ctx, h, text, evidence.Meta{URL: d.URL.String(), Status: d.Status,
+			ContentType: "text/plain; charset=utf-8", FetchedAt: d.FetchedAt, DerivedFrom: d.SHA256})
+		s.texts.put(d.SHA256, textResult{sum: h})
+		s.metrics.extractions.WithLabelValues(extractOK).Inc()
+		it.Text, it.TextSource = h, d.URL.String()
+		return
 	}
-	return l.URL, nil
+	it.TextError = strings.Join(errs, "; ")
 }
 
 type notFound struct{ msg string }

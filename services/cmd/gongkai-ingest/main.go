@@ -24,6 +24,8 @@ func run(args []string, stderr io.Writer) int {
 	schedule := fs.String("schedule", "0 2 * * *", "audit schedule, cron expression in Asia/Shanghai")
 	noSchedule := fs.Bool("no-schedule", false, "run workers only")
 	workers := fs.Int("workers", 8, "agencies audited concurrently")
+	perHost := fs.Int("per-host", 2, "concurrent requests per website host")
+	ratePerHost := fs.Float64("rate-per-host", 0, "requests per second started per website host (0: limited by --per-host only)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -32,9 +34,14 @@ func run(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "gongkai-ingest:", err)
 		return 2
 	}
+	if err := rt.Topology.Validate(); err != nil {
+		fmt.Fprintln(stderr, "gongkai-ingest:", err)
+		return 2
+	}
 	svc, err := ingest.New(ingest.Options{
 		JetStream: rt.JS, Topology: rt.Topology, Registry: rt.Registry,
 		Schedule: *schedule, NoSchedule: *noSchedule, Workers: *workers,
+		Fetch:  ingest.FetchOptions{PerHost: *perHost, RatePerHost: *ratePerHost},
 		Logger: rt.Log, Registerer: rt.Metrics,
 	})
 	if err != nil {

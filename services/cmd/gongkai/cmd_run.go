@@ -12,6 +12,7 @@ import (
 
 	"github.com/gongkai/gongkai/pkg/events"
 	"github.com/gongkai/gongkai/services/checker"
+	"github.com/gongkai/gongkai/services/ingest"
 	"github.com/gongkai/gongkai/services/internal/obligation"
 	"github.com/gongkai/gongkai/services/internal/pipeline"
 	"github.com/gongkai/gongkai/services/internal/registry"
@@ -67,6 +68,11 @@ func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) int {
 	nf.Register(fs)
 	schedule := fs.String("schedule", "0 2 * * *", "audit schedule, cron expression in Asia/Shanghai")
 	workers := fs.Int("workers", 8, "agencies audited concurrently")
+	perHost := fs.Int("per-host", 2, "concurrent requests per website host")
+	ratePerHost := fs.Float64("rate-per-host", 0, "requests per second started per website host (0: limited by --per-host only)")
+	def := events.DefaultTopology()
+	evidenceMaxAge := fs.Duration("evidence-max-age", def.EvidenceMaxAge, "how long fetched bodies are kept in the evidence store")
+	evidenceMaxBytes := fs.Int64("evidence-max-bytes", def.EvidenceMaxBytes, "cap on the evidence store's size in bytes (-1: unlimited)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -108,6 +114,8 @@ func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) int {
 	opts.NotifyTransport, opts.Notify = tr, nf.Apply
 	opts.Topology = events.DefaultTopology()
 	opts.Topology.Replicas = *replicas
+	opts.Topology.EvidenceMaxAge, opts.Topology.EvidenceMaxBytes = *evidenceMaxAge, *evidenceMaxBytes
+	opts.Fetch = ingest.FetchOptions{PerHost: *perHost, RatePerHost: *ratePerHost}
 	if err := opts.Topology.Validate(); err != nil {
 		fmt.Fprintln(stderr, "gongkai run:", err)
 		return 2

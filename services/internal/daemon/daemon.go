@@ -43,6 +43,11 @@ type Common struct {
 	HTTP     string
 	LogLevel string
 	Replicas int
+	// EvidenceMaxAge and EvidenceMaxBytes set the evidence store's
+	// retention. Every service provisions the whole topology, so every
+	// binary takes them: one started with other values would change it.
+	EvidenceMaxAge   time.Duration
+	EvidenceMaxBytes int64
 }
 
 // Flags registers the common flags on fs with defaultHTTP as the telemetry
@@ -53,6 +58,9 @@ func (c *Common) Flags(fs *flag.FlagSet, defaultHTTP string) {
 	fs.StringVar(&c.HTTP, "http", Env("GONGKAI_HTTP", defaultHTTP), "address of /metrics, /healthz and /readyz (env GONGKAI_HTTP)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.IntVar(&c.Replicas, "replicas", 1, "replicas of every stream and bucket (3 on a three-node cluster)")
+	def := events.DefaultTopology()
+	fs.DurationVar(&c.EvidenceMaxAge, "evidence-max-age", def.EvidenceMaxAge, "how long fetched bodies are kept in the evidence store (the same on every service)")
+	fs.Int64Var(&c.EvidenceMaxBytes, "evidence-max-bytes", def.EvidenceMaxBytes, "cap on the evidence store's size in bytes, -1 unlimited (the same on every service)")
 }
 
 // Runtime is what a service needs from its process.
@@ -81,6 +89,7 @@ func (c *Common) Open(name string, stderr io.Writer) (*Runtime, error) {
 	}
 	top := events.DefaultTopology()
 	top.Replicas = c.Replicas
+	top.EvidenceMaxAge, top.EvidenceMaxBytes = c.EvidenceMaxAge, c.EvidenceMaxBytes
 	if err := top.Validate(); err != nil {
 		return nil, err
 	}
@@ -99,7 +108,9 @@ func (c *Common) Open(name string, stderr io.Writer) (*Runtime, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connect %s: %w", c.NATSURL, err)
 	}
-	js, err := jetstream.New(nc)
+	// Async publishes (the checker's findings) must time out, or one whose
+	// acknowledgement died with a cluster node would never be retried.
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncTimeout(10*time.Second))
 	if err != nil {
 		nc.Close()
 		return nil, err
@@ -135,6 +146,16 @@ func (r *Runtime) Serve(httpAddr string, run func(context.Context) error, ready 
 	wg.Add(1)
 	go func() { defer wg.Done(); _ = srv.Run(hctx) }()
 	r.Log.Info("telemetry listening", "addr", "http://"+srv.Addr())
+	// JetStream figures for /metrics: consumer lag, stream and evidence
+	// store sizes (read in the background, see telemetry.JetStreamCollector).
+	if jsm, err := telemetry.NewJetStreamCollector(telemetry.JetStreamOptions{JetStream: r.JS, Topology: r.Topology, Logger: r.Log}); err != nil {
+		r.Log.Error("jetstream metrics disabled", "err", err)
+	} else if err := r.Metrics.Register(jsm); err != nil {
+		r.Log.Error("jetstream metrics disabled", "err", fmt.Errorf("register: %w", err))
+	} else {
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = jsm.Run(hctx) }()
+	}
 	for _, x := range extra {
 		xs, err := telemetry.Listen(x.Addr, x.Handler, r.Log)
 		if err != nil {

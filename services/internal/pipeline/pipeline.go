@@ -60,6 +60,8 @@ type Options struct {
 	NoSchedule    bool
 	// Workers is the number of concurrent agency audits.
 	Workers int
+	// Fetch tunes ingest's politeness (per-host concurrency and rate).
+	Fetch ingest.FetchOptions
 	// NoTick disables the checker's daily clock cron.
 	NoTick bool
 	// FailureThreshold is passed to the checker.
@@ -182,7 +184,9 @@ func Start(opts Options) (p *Pipeline, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("pipeline: connect %s: %w", url, err)
 	}
-	p.js, err = jetstream.New(p.nc)
+	// Async publishes (the checker's findings) must time out, or one whose
+	// acknowledgement died with a cluster node would never be retried.
+	p.js, err = jetstream.New(p.nc, jetstream.WithPublishAsyncTimeout(10*time.Second))
 	if err != nil {
 		return nil, fmt.Errorf("pipeline: %w", err)
 	}
@@ -262,7 +266,7 @@ func Start(opts Options) (p *Pipeline, err error) {
 	if opts.Ingest {
 		p.ingest, err = ingest.New(ingest.Options{
 			JetStream: p.js, Topology: opts.Topology, Registry: opts.Registry,
-			Schedule: opts.AuditSchedule, NoSchedule: opts.NoSchedule, Workers: opts.Workers,
+			Schedule: opts.AuditSchedule, NoSchedule: opts.NoSchedule, Workers: opts.Workers, Fetch: opts.Fetch,
 			Logger: opts.Logger, Registerer: opts.Metrics, Now: opts.Now,
 		})
 		if err != nil {

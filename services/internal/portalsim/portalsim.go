@@ -1,23 +1,31 @@
 // Package portalsim serves simulated agency websites on loopback, shaped like
 // Chinese government portals: a home page with dated news, a 政府信息公开
-// section linking the standard columns, a 政府信息公开年报 list page with
-// dated items and pagination, and report detail pages with a 发布日期 and the
-// text of a real published report. The demo, the end-to-end tests and the
-// benchmarks audit it instead of the internet.
+// section linking the standard columns (机构简介, 领导介绍, 政府信息公开制度,
+// 政府信息公开指南, 法定主动公开内容, 政府信息公开目录, 人事信息, 政府信息公开年报,
+// 预决算公开, 依申请公开, 政策解读) and the home page's 工作动态 and 通知公告, list pages with dated
+// items and pagination in three CMS layouts (ul/li lists, table lists, and
+// TRS-style lists with [MM-DD] dates and createPageHTML script pagination),
+// report detail pages with a 发布日期 and the text of a real published report
+// inline or as a PDF or DOCX attachment, and budget items. The demo, the
+// end-to-end tests and the benchmarks audit it instead of the internet.
 //
 // Several agencies may share one host (a city's 集约化 platform), each under
-// its own path, while others have a host of their own.
+// its own path, while others have a host of their own. Sites can be given
+// faults: unreachable, 500s, time-outs, slow responses, redirect loops,
+// oversized bodies, GBK encoding, missing, blank and stale columns, late,
+// missing and arithmetically wrong reports. Generate builds a fleet of any
+// size deterministically from a seed.
 package portalsim
 
 import (
+	"context"
 	_ "embed"
+	"errors"
 	"fmt"
-	"html/template"
 	"io"
 	"net"
 	"net/http"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -32,7 +40,17 @@ import (
 //go:embed content/huaian-2024.txt
 var reportText string
 
-// Faults a site can be given.
+// reportPDF is the same report as a PDF, made by LibreOffice from the HTML
+// version (copied from services/internal/report/testdata/generated/
+// lo-huaian-2024.pdf, made by that package's testdata/gen/generate.sh).
+// Its text cannot be substituted: every PDF attachment carries the 2024
+// report of 淮安市人民政府, which is what an auditor sees when a site
+// posts the wrong file.
+//
+//go:embed content/huaian-2024.pdf
+var reportPDF []byte
+
+// Faults a site can be given (Site.Fault or Site.Faults).
 const (
 	// FaultUnreachable: the site's port refuses connections.
 	FaultUnreachable = "unreachable"
@@ -40,11 +58,66 @@ const (
 	FaultServerError = "server_error"
 	// FaultNoReportColumn: the 政府信息公开 page does not link a 年报 column.
 	FaultNoReportColumn = "no_report_column"
+	// FaultTimeout: pages never answer (until the client gives up).
+	FaultTimeout = "timeout"
+	// FaultSlow: every response is delayed by SlowDelay.
+	FaultSlow = "slow"
+	// FaultRedirectLoop: the home page redirects to itself via a second
+	// URL.
+	FaultRedirectLoop = "redirect_loop"
+	// FaultOversized: the home page is OversizedBytes long.
+	FaultOversized = "oversized"
+	// FaultFlaky: every other request answers 503 (retries succeed).
+	FaultFlaky = "flaky"
+)
+
+// SlowDelay is the delay of FaultSlow responses.
+const SlowDelay = 2 * time.Second
+
+// OversizedBytes is the size of a FaultOversized home page: above the
+// fetcher's 4 MiB page cap.
+const OversizedBytes = 6 << 20
+
+// Charsets a site can be served in (Site.Charset).
+const (
+	// CharsetUTF8 is the default.
+	CharsetUTF8 = ""
+	// CharsetGBK: GBK bytes, declared in the Content-Type header.
+	CharsetGBK = "gbk"
+	// CharsetGBKMeta: GBK bytes, declared as gb2312 only in a <meta> tag.
+	CharsetGBKMeta = "gbk-meta"
+	// CharsetGBKBare: GBK bytes declared nowhere.
+	CharsetGBKBare = "gbk-bare"
+)
+
+// Layouts of list pages (Site.Layout).
+const (
+	// LayoutList: <ul><li><a>…</a><span>2024-03-15</span></li>, 下一页 links.
+	LayoutList = ""
+	// LayoutTable: <table><tr><td><a>…</a></td><td>2024年3月15日</td></tr>.
+	LayoutTable = "table"
+	// LayoutTRS: [03-15] dates and createPageHTML(…) script pagination.
+	LayoutTRS = "trs"
+)
+
+// Report formats (Report.Format).
+const (
+	// FormatHTML: the report's text is on the detail page.
+	FormatHTML = ""
+	// FormatPDF: the detail page links a PDF attachment.
+	FormatPDF = "pdf"
+	// FormatDOCX: the detail page links a DOCX attachment.
+	FormatDOCX = "docx"
 )
 
 // Spec describes a fleet of simulated sites.
 type Spec struct {
+	// Sites are the agencies' websites.
 	Sites []Site
+	// Latency delays every response, to simulate the network.
+	Latency time.Duration
+	// AsOf dates the generated column items; default the time Start runs.
+	AsOf time.Time
 }
 
 // Site is one agency's simulated website.
@@ -64,14 +137,34 @@ type Site struct {
 	Path string
 	// Reports lists the annual reports on the site.
 	Reports []Report
+	// Budgets lists the budget and final-account items of the 预决算公开
+	// column.
+	Budgets []Budget
 	// News are dates of news items on the home page (newest first is not
-	// required).
+	// required). When empty, the 工作动态 column's items are shown.
 	News []time.Time
 	// Fault makes the site misbehave; see the Fault* constants.
 	Fault string
+	// Faults are further faults.
+	Faults []string
+	// Missing lists column keys the site does not have (not linked, 404).
+	Missing []string
+	// Blank lists column keys whose page exists but is empty.
+	Blank []string
+	// Stale lists column keys whose newest item is StaleAge old.
+	Stale []string
+	// Layout is the list layout; see the Layout* constants.
+	Layout string
+	// Charset is the encoding; see the Charset* constants.
+	Charset string
 	// PageSize is the number of items per list page; default 10.
 	PageSize int
+	// Seed varies the generated column items between sites.
+	Seed uint64
 }
+
+// StaleAge is how old the newest item of a Stale column is.
+const StaleAge = 400 * 24 * time.Hour
 
 // Report is one published annual report.
 type Report struct {
@@ -79,6 +172,42 @@ type Report struct {
 	Year int
 	// Published is the publication date shown on the list and detail pages.
 	Published time.Time
+	// Format says where the text is; see the Format* constants.
+	Format string
+	// ArithmeticError changes one number of table 3 so that its row no
+	// longer adds up (HTML and DOCX reports).
+	ArithmeticError bool
+}
+
+// Budget is one item of the 预决算公开 column.
+type Budget struct {
+	// Year is the budget or fiscal year.
+	Year int
+	// Final is true for final accounts (决算), false for a budget (预算).
+	Final bool
+	// Published is the publication date.
+	Published time.Time
+}
+
+func (s *Site) has(fault string) bool {
+	if s.Fault == fault {
+		return true
+	}
+	for _, f := range s.Faults {
+		if f == fault {
+			return true
+		}
+	}
+	return false
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
 }
 
 // Fleet is a running set of simulated hosts.
@@ -86,17 +215,25 @@ type Fleet struct {
 	hosts   []*host
 	siteURL map[string]string
 	spec    Spec
+	sites   map[string]*site
 }
 
 type host struct {
-	ln    net.Listener
-	srv   *http.Server
-	sites map[string]*Site // by path prefix
+	ln      net.Listener
+	srv     *http.Server
+	sites   map[string]*site // by path prefix
+	latency time.Duration
+
+	mu    sync.Mutex
+	flaky map[string]int
 }
 
 // Start serves spec on loopback listeners, one per distinct Host.
 func Start(spec Spec) (*Fleet, error) {
-	f := &Fleet{siteURL: map[string]string{}, spec: spec}
+	if spec.AsOf.IsZero() {
+		spec.AsOf = time.Now()
+	}
+	f := &Fleet{siteURL: map[string]string{}, spec: spec, sites: map[string]*site{}}
 	byHost := map[string]*host{}
 	var hostOrder []string
 	for i := range spec.Sites {
@@ -104,6 +241,10 @@ func Start(spec Spec) (*Fleet, error) {
 		if s.AgencyID == "" {
 			f.Close()
 			return nil, fmt.Errorf("portalsim: site %d has no agency id", i)
+		}
+		if _, dup := f.sites[s.AgencyID]; dup {
+			f.Close()
+			return nil, fmt.Errorf("portalsim: two sites for agency %s", s.AgencyID)
 		}
 		if s.Path == "" {
 			s.Path = "/" + s.AgencyID + "/"
@@ -115,7 +256,9 @@ func Start(spec Spec) (*Fleet, error) {
 		if s.PageSize <= 0 {
 			s.PageSize = 10
 		}
-		if s.Fault == FaultUnreachable {
+		st := build(s, spec.AsOf)
+		f.sites[s.AgencyID] = st
+		if s.has(FaultUnreachable) {
 			addr, err := closedPort()
 			if err != nil {
 				f.Close()
@@ -135,21 +278,20 @@ func Start(spec Spec) (*Fleet, error) {
 				f.Close()
 				return nil, fmt.Errorf("portalsim: listen: %w", err)
 			}
-			h = &host{ln: ln, sites: map[string]*Site{}}
+			h = &host{ln: ln, sites: map[string]*site{}, latency: spec.Latency, flaky: map[string]int{}}
 			h.srv = &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 			byHost[key] = h
 			hostOrder = append(hostOrder, key)
+			f.hosts = append(f.hosts, h)
 		}
 		if _, dup := h.sites[s.Path]; dup {
 			f.Close()
 			return nil, fmt.Errorf("portalsim: two sites at %s%s", key, s.Path)
 		}
-		h.sites[s.Path] = s
+		h.sites[s.Path] = st
 		f.siteURL[s.AgencyID] = "http://" + h.ln.Addr().String() + s.Path
 	}
-	for _, k := range hostOrder {
-		h := byHost[k]
-		f.hosts = append(f.hosts, h)
+	for _, h := range f.hosts {
 		go func() { _ = h.srv.Serve(h.ln) }()
 	}
 	return f, nil
@@ -163,7 +305,7 @@ func closedPort() (string, error) {
 	}
 	addr := ln.Addr().String()
 	if err := ln.Close(); err != nil {
-		return "", err
+		return "", fmt.Errorf("portalsim: reserve port: %w", err)
 	}
 	return addr, nil
 }
@@ -173,6 +315,23 @@ func (f *Fleet) URL(agencyID string) string { return f.siteURL[agencyID] }
 
 // Hosts returns the number of listeners serving the fleet.
 func (f *Fleet) Hosts() int { return len(f.hosts) }
+
+// Spec returns the fleet's specification (with defaults applied).
+func (f *Fleet) Spec() Spec { return f.spec }
+
+// Pages returns the URLs of every page and document of the fleet's
+// reachable sites that an audit may read: a baseline for benchmarks.
+func (f *Fleet) Pages() []string {
+	var out []string
+	for _, s := range f.spec.Sites {
+		if st, ok := f.sites[s.AgencyID]; ok && !s.has(FaultUnreachable) {
+			for _, p := range st.pages() {
+				out = append(out, f.siteURL[s.AgencyID]+p)
+			}
+		}
+	}
+	return out
+}
 
 // Close stops every host.
 func (f *Fleet) Close() {
@@ -206,172 +365,132 @@ func (f *Fleet) WriteRegistry(w io.Writer) error {
 		AllowPrivate bool     `yaml:"allow_private_addresses"`
 		Agencies     []agency `yaml:"agencies"`
 	}{AllowPrivate: true}
+	ids := map[string]bool{}
+	for _, s := range f.spec.Sites {
+		ids[s.AgencyID] = true
+	}
 	for _, s := range f.spec.Sites {
 		a := agency{ID: s.AgencyID, Name: s.Name, Level: s.Level, Kind: s.Kind, Parent: s.Parent, Website: f.siteURL[s.AgencyID]}
+		if !ids[a.Parent] {
+			a.Parent = ""
+		}
+		if a.Level == "" {
+			a.Level = "city"
+		}
+		if a.Kind == "" {
+			a.Kind = "department"
+		}
+		if a.Name == "" {
+			a.Name = s.AgencyID
+		}
 		if s.Email != "" {
-			a.Contacts = []contact{{Name: s.Name + "政务公开办", Role: "disclosure_office", Email: s.Email}}
+			a.Contacts = []contact{{Name: a.Name + "政务公开办", Role: "disclosure_office", Email: s.Email}}
 		}
 		out.Agencies = append(out.Agencies, a)
 	}
 	if _, err := io.WriteString(w, "# Registry of the simulated fleet, written by gongkai's portal simulator.\n"); err != nil {
-		return err
+		return fmt.Errorf("portalsim: write registry: %w", err)
 	}
 	enc := yaml.NewEncoder(w)
 	enc.SetIndent(2)
 	if err := enc.Encode(out); err != nil {
 		return fmt.Errorf("portalsim: write registry: %w", err)
 	}
-	return enc.Close()
+	if err := enc.Close(); err != nil {
+		return fmt.Errorf("portalsim: write registry: %w", err)
+	}
+	return nil
 }
 
 func (h *host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	// Longest path prefix wins.
-	var site *Site
-	for p, s := range h.sites {
-		if strings.HasPrefix(r.URL.Path, p) && (site == nil || len(p) > len(site.Path)) {
-			site = s
+	if h.latency > 0 {
+		if !sleep(r.Context(), h.latency) {
+			return
 		}
 	}
-	if site == nil {
+	if r.URL.Path == "/robots.txt" {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = io.WriteString(w, "User-agent: *\nDisallow: /admin/\n")
+		return
+	}
+	// Longest path prefix wins.
+	var st *site
+	for p, s := range h.sites {
+		if strings.HasPrefix(r.URL.Path, p) && (st == nil || len(p) > len(st.Path)) {
+			st = s
+		}
+	}
+	if st == nil {
 		http.NotFound(w, r)
 		return
 	}
-	if site.Fault == FaultServerError {
+	switch {
+	case st.has(FaultServerError):
 		http.Error(w, "500 Internal Server Error", http.StatusInternalServerError)
 		return
+	case st.has(FaultTimeout):
+		<-r.Context().Done()
+		return
+	case st.has(FaultSlow):
+		if !sleep(r.Context(), SlowDelay) {
+			return
+		}
+	case st.has(FaultFlaky):
+		h.mu.Lock()
+		h.flaky[r.URL.Path]++
+		n := h.flaky[r.URL.Path]
+		h.mu.Unlock()
+		if n%2 == 1 {
+			http.Error(w, "503 Service Unavailable", http.StatusServiceUnavailable)
+			return
+		}
 	}
-	rest := strings.TrimPrefix(r.URL.Path, site.Path)
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	var err error
-	switch {
-	case rest == "" || rest == "index.html":
-		err = homeTmpl.Execute(w, site.homeData())
-	case rest == "zfxxgk/" || rest == "zfxxgk/index.html":
-		err = gkTmpl.Execute(w, site)
-	case rest == "zfxxgk/ndbg/" || strings.HasPrefix(rest, "zfxxgk/ndbg/index"):
-		if site.Fault == FaultNoReportColumn {
-			http.NotFound(w, r)
-			return
+	rest := strings.TrimPrefix(r.URL.Path, st.Path)
+	if st.has(FaultRedirectLoop) && (rest == "" || rest == "index.html") {
+		to := st.Path + "index.html"
+		if rest == "index.html" {
+			to = st.Path
 		}
-		page := 0
-		if p, ok := strings.CutPrefix(rest, "zfxxgk/ndbg/index_"); ok {
-			n, perr := strconv.Atoi(strings.TrimSuffix(p, ".html"))
-			if perr != nil || n < 1 {
-				http.NotFound(w, r)
-				return
-			}
-			page = n
-		}
-		d, ok := site.listData(page)
-		if !ok {
-			http.NotFound(w, r)
-			return
-		}
-		err = listTmpl.Execute(w, d)
-	case strings.HasPrefix(rest, "zfxxgk/ndbg/"):
-		rep, ok := site.reportAt(strings.TrimPrefix(rest, "zfxxgk/ndbg/"))
-		if !ok {
-			http.NotFound(w, r)
-			return
-		}
-		err = detailTmpl.Execute(w, site.detailData(rep))
-	default:
-		http.NotFound(w, r)
+		http.Redirect(w, r, to, http.StatusFound)
 		return
 	}
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-	}
-}
-
-func (r Report) slug() string {
-	return fmt.Sprintf("%s/t%s_%d.html", r.Published.Format("200601"), r.Published.Format("20060102"), r.Year)
-}
-
-func (r Report) title(name string) string {
-	return fmt.Sprintf("%s%d年政府信息公开工作年度报告", name, r.Year)
-}
-
-func (s *Site) sortedReports() []Report {
-	out := append([]Report(nil), s.Reports...)
-	sort.Slice(out, func(i, j int) bool { return out[i].Published.After(out[j].Published) })
-	return out
-}
-
-func (s *Site) reportAt(slug string) (Report, bool) {
-	for _, r := range s.Reports {
-		if r.slug() == slug {
-			return r, true
+	if st.has(FaultOversized) && rest == "" {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = io.WriteString(w, "<html><body>")
+		chunk := []byte(strings.Repeat("<p>政府信息公开</p>\n", 1024))
+		for n := 0; n < OversizedBytes; n += len(chunk) {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
 		}
+		return
 	}
-	return Report{}, false
+	st.serve(w, r, rest)
 }
 
-type listItem struct {
-	Title, Href, Date string
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
-type listPage struct {
-	Site       *Site
-	Items      []listItem
-	Page       int
-	NextHref   string
-	TotalPages int
-}
+// errNotFound makes serve answer 404.
+var errNotFound = errors.New("not found")
 
-func (s *Site) listData(page int) (listPage, bool) {
-	reps := s.sortedReports()
-	pages := max(1, (len(reps)+s.PageSize-1)/s.PageSize)
-	if page >= pages {
-		return listPage{}, false
+// LastDueYear returns the most recent year whose department annual report
+// (due Jan 31 of the next year) is due at least three days before t.
+func LastDueYear(t time.Time) int {
+	loc := time.FixedZone("CST", 8*3600)
+	t = t.In(loc)
+	if t.Before(time.Date(t.Year(), 2, 3, 0, 0, 0, 0, loc)) {
+		return t.Year() - 2
 	}
-	d := listPage{Site: s, Page: page + 1, TotalPages: pages}
-	for _, r := range reps[min(len(reps), page*s.PageSize):min(len(reps), (page+1)*s.PageSize)] {
-		d.Items = append(d.Items, listItem{Title: r.title(s.Name), Href: "./" + r.slug(), Date: r.Published.Format("2006-01-02")})
-	}
-	if page+1 < pages {
-		d.NextHref = fmt.Sprintf("index_%d.html", page+1)
-	}
-	return d, true
-}
-
-type homeData struct {
-	Site *Site
-	News []listItem
-}
-
-func (s *Site) homeData() homeData {
-	d := homeData{Site: s}
-	news := append([]time.Time(nil), s.News...)
-	sort.Slice(news, func(i, j int) bool { return news[i].After(news[j]) })
-	for i, t := range news {
-		d.News = append(d.News, listItem{Title: fmt.Sprintf("%s召开第%d次工作会议", s.Name, len(news)-i), Href: "#", Date: t.Format("2006-01-02")})
-	}
-	return d
-}
-
-type detailData struct {
-	Site       *Site
-	Title      string
-	Date       string
-	Paragraphs []string
-}
-
-func (s *Site) detailData(r Report) detailData {
-	text := reportText
-	if _, body, ok := strings.Cut(text, "\n"); ok && strings.HasPrefix(text, "SOURCE:") {
-		text = body
-	}
-	text = strings.ReplaceAll(text, "2025 年", fmt.Sprintf("%d 年", r.Year+1))
-	text = strings.ReplaceAll(text, "2024", strconv.Itoa(r.Year))
-	text = strings.ReplaceAll(text, "淮安市人民政府", s.Name)
-	var paras []string
-	for _, p := range strings.Split(text, "\n") {
-		if p = strings.TrimSpace(p); p != "" {
-			paras = append(paras, p)
-		}
-	}
-	return detailData{Site: s, Title: r.title(s.Name), Date: r.Published.Format("2006-01-02"), Paragraphs: paras}
+	return t.Year() - 1
 }
 
 // Demo returns the four-agency fleet of `gongkai demo`, dated relative to
@@ -386,7 +505,7 @@ func Demo(asOf time.Time) Spec {
 	due := time.Date(year+1, 1, 31, 0, 0, 0, 0, loc)
 	prev := Report{Year: year - 1, Published: time.Date(year, 1, 22, 0, 0, 0, 0, loc)}
 	news := []time.Time{asOf.AddDate(0, 0, -2), asOf.AddDate(0, 0, -9), asOf.AddDate(0, 0, -30)}
-	return Spec{Sites: []Site{
+	return Spec{AsOf: asOf, Sites: []Site{
 		{AgencyID: "demo-czj", Name: "示范市财政局", Level: "city", Kind: "department", Parent: "demo-gov",
 			Host: "platform", Path: "/czj/", Email: "gongkai@czj.demo.example", News: news,
 			Reports: []Report{prev, {Year: year, Published: due.AddDate(0, 0, -11)}}},
@@ -400,68 +519,9 @@ func Demo(asOf time.Time) Spec {
 	}}
 }
 
-// LastDueYear returns the most recent year whose department annual report
-// (due Jan 31 of the next year) is due at least three days before t.
-func LastDueYear(t time.Time) int {
-	loc := time.FixedZone("CST", 8*3600)
-	t = t.In(loc)
-	if t.Before(time.Date(t.Year(), 2, 3, 0, 0, 0, 0, loc)) {
-		return t.Year() - 2
-	}
-	return t.Year() - 1
+// sortedReports returns the reports newest first.
+func sortedReports(in []Report) []Report {
+	out := append([]Report(nil), in...)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Published.After(out[j].Published) })
+	return out
 }
-
-var homeTmpl = template.Must(template.New("home").Parse(`<!DOCTYPE html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>{{.Site.Name}}</title></head>
-<body>
-<div class="header"><h1>{{.Site.Name}}</h1></div>
-<div class="nav"><ul>
-<li><a href="./">首页</a></li>
-<li><a href="./zfxxgk/">政府信息公开</a></li>
-<li><a href="#">政务服务</a></li>
-<li><a href="#">互动交流</a></li>
-</ul></div>
-<div class="news"><h2>工作动态</h2><ul>
-{{range .News}}<li><a href="{{.Href}}">{{.Title}}</a><span class="date">{{.Date}}</span></li>
-{{end}}</ul></div>
-<div class="footer">主办：{{.Site.Name}}　网站标识码：0000000000</div>
-</body></html>
-`))
-
-var gkTmpl = template.Must(template.New("gk").Parse(`<!DOCTYPE html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>政府信息公开_{{.Name}}</title></head>
-<body>
-<div class="crumb"><a href="../">首页</a> &gt; 政府信息公开</div>
-<div class="gk-nav"><ul>
-<li><a href="./zn/">政府信息公开指南</a></li>
-<li><a href="./zd/">政府信息公开制度</a></li>
-<li><a href="./fdzdgknr/">法定主动公开内容</a></li>
-{{if ne .Fault "no_report_column"}}<li><a href="./ndbg/">政府信息公开年报</a></li>{{end}}
-<li><a href="./ysqgk/">依申请公开</a></li>
-</ul></div>
-</body></html>
-`))
-
-var listTmpl = template.Must(template.New("list").Parse(`<!DOCTYPE html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>政府信息公开年报_{{.Site.Name}}</title></head>
-<body>
-<div class="crumb"><a href="../../">首页</a> &gt; <a href="../">政府信息公开</a> &gt; 政府信息公开年报</div>
-<ul class="list">
-{{range .Items}}<li><a href="{{.Href}}" title="{{.Title}}" target="_blank">{{.Title}}</a><span>{{.Date}}</span></li>
-{{end}}</ul>
-<div class="page">共{{.TotalPages}}页 第{{.Page}}页 {{if .NextHref}}<a href="{{.NextHref}}">下一页</a>{{end}}</div>
-</body></html>
-`))
-
-var detailTmpl = template.Must(template.New("detail").Parse(`<!DOCTYPE html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>{{.Title}}</title></head>
-<body>
-<div class="article">
-<h1>{{.Title}}</h1>
-<div class="info">发布日期：{{.Date}}　来源：{{.Site.Name}}</div>
-<div class="content">
-{{range .Paragraphs}}<p>{{.}}</p>
-{{end}}</div>
-</div>
-</body></html>
-`))

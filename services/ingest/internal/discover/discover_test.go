@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestFindDate(t *testing.T) {
@@ -60,7 +61,7 @@ func TestParseList(t *testing.T) {
 		t.Fatal(err)
 	}
 	base, _ := url.Parse("http://czj.example/zfxxgk/ndbg/index.html")
-	l := ParseList(doc, base)
+	l := ParseList(doc, base, ListOptions{})
 	want := []Item{
 		{"淮安市财政局2024年政府信息公开工作年度报告", "http://czj.example/zfxxgk/ndbg/202501/t20250122_1.html", "2025-01-22"},
 		{"淮安市财政局2023年政府信息公开工作年度报告", "http://czj.example/zfxxgk/ndbg/202401/t20240125_1.html", "2024-01-25"},
@@ -86,7 +87,7 @@ func TestFindLinkPrefersTheColumnName(t *testing.T) {
 		t.Fatal(err)
 	}
 	base, _ := url.Parse("http://x.example/")
-	l, ok := FindLink(doc, base, Synonyms["annual_report"])
+	l, ok := FindLink(doc, base, []string{"政府信息公开年报", "年度报告"})
 	if !ok || l.URL != "http://x.example/zfxxgk/ndbg/" {
 		t.Fatalf("FindLink = %+v, %v", l, ok)
 	}
@@ -109,13 +110,28 @@ func TestPublicationDate(t *testing.T) {
 func FuzzParseList(f *testing.F) {
 	f.Add([]byte(listPage))
 	f.Add([]byte(`<li><a href="%zz">x</a>2024-13-45</li>`))
+	f.Add([]byte(trsPage))
+	f.Add([]byte(tablePage))
+	f.Add([]byte(`<script>createPageHTML(99999,3,"a/b","html")</script><li><a href="t20240230_1.html">x</a>[02-29]</li>`))
 	base, _ := url.Parse("http://x.example/a/")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		doc, err := Parse(b)
 		if err != nil {
 			return
 		}
-		l := ParseList(doc, base)
+		l := ParseList(doc, base, ListOptions{Ref: time.Date(2026, 2, 3, 0, 0, 0, 0, time.UTC)})
+		_ = ContentChars(doc)
+		_, _ = PublicationDate(doc)
+		for _, a := range Attachments(doc, base) {
+			if a.URL == "" {
+				t.Fatal("empty attachment URL")
+			}
+		}
+		if l.Next != "" {
+			if _, err := url.Parse(l.Next); err != nil {
+				t.Fatalf("bad next %q", l.Next)
+			}
+		}
 		for _, it := range l.Items {
 			if it.URL == "" || it.Title == "" {
 				t.Fatalf("empty item %+v", it)

@@ -1,11 +1,14 @@
 // Package fetch reads agency web pages politely and safely: a per-host
-// concurrency limit (many agencies share one platform host), a time-out per
-// request (15 s, the national inspection rule), retries with back-off and
-// jitter on 5xx and time-outs, a body size cap, a redirect limit, charset
+// concurrency limit and request rate (many agencies share one platform
+// host), a time-out per request (15 s, the national inspection rule),
+// retries with back-off and jitter on 5xx and time-outs, conditional GET
+// with remembered ETag and Last-Modified validators, separate size caps for
+// pages and documents, a redirect limit with loop detection, charset
 // decoding to UTF-8 (GBK, GB2312, GB18030 and UTF-8 are common on Chinese
-// portals), an honest User-Agent, and an SSRF guard that refuses loopback,
-// private, link-local and metadata addresses after DNS resolution and on
-// every redirect unless explicitly allowed.
+// portals, declared in the header, in a <meta> tag or not at all), an honest
+// User-Agent, robots.txt, and an SSRF guard that refuses loopback, private,
+// link-local and metadata addresses after DNS resolution and on every
+// redirect unless explicitly allowed.
 package fetch
 
 import (
@@ -24,43 +27,74 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/net/html/charset"
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/time/rate"
 
 	"github.com/gongkai/gongkai/pkg/events"
 )
 
+// DefaultUserAgent names gongkai and what it does, so that site operators
+// can recognise (and write robots.txt rules for) the audit.
+const DefaultUserAgent = "gongkai/0.1 (+https://github.com/gongkai/gongkai; government information disclosure audit)"
+
 // Options configures a Fetcher.
 type Options struct {
-	// UserAgent is sent with every request.
+	// UserAgent is sent with every request; its product token (before
+	// the first '/') is the name robots.txt groups are matched against.
 	UserAgent string
 	// Timeout bounds one request, headers and body; default 15 s.
 	Timeout time.Duration
 	// MaxBytes caps a page body; default 4 MiB.
 	MaxBytes int64
+	// MaxDocumentBytes caps a document body (PDF, DOC, DOCX attachments);
+	// default 32 MiB.
+	MaxDocumentBytes int64
 	// MaxRedirects caps redirects per request; default 5.
 	MaxRedirects int
 	// PerHost caps concurrent requests to one host; default 2.
 	PerHost int
+	// RatePerHost caps the requests per second started on one host, with
+	// bursts of PerHost; 0 means no limit beyond PerHost.
+	RatePerHost float64
 	// Retries is the number of extra attempts after a 5xx or time-out;
-	// default 2.
+	// default 2; negative means none.
 	Retries int
 	// Backoff is the base delay between attempts, doubled each time with
 	// jitter; default 500 ms.
 	Backoff time.Duration
 	// AllowPrivate lets requests reach loopback and private addresses.
 	AllowPrivate bool
+	// IgnoreRobots skips robots.txt for requests that do not set their
+	// own policy.
+	IgnoreRobots bool
+	// RobotsTTL is how long a host's robots.txt is cached; default 24 h.
+	RobotsTTL time.Duration
+	// MaxValidators bounds the remembered ETag/Last-Modified validators;
+	// default 200 000 URLs. Zero entries are kept with a negative value.
+	MaxValidators int
+	// Recall returns the body stored under a SHA-256 (the evidence
+	// store), so that a 304 Not Modified answer can be served from the
+	// body the validator belongs to. Without it, conditional requests are
+	// not made.
+	Recall func(ctx context.Context, sha string) ([]byte, error)
 }
 
 func (o *Options) defaults() {
 	if o.UserAgent == "" {
-		o.UserAgent = "gongkai/0.1 (government information disclosure audit)"
+		o.UserAgent = DefaultUserAgent
 	}
 	if o.Timeout == 0 {
 		o.Timeout = 15 * time.Second
 	}
 	if o.MaxBytes == 0 {
 		o.MaxBytes = 4 << 20
+	}
+	if o.MaxDocumentBytes == 0 {
+		o.MaxDocumentBytes = 32 << 20
 	}
 	if o.MaxRedirects == 0 {
 		o.MaxRedirects = 5
@@ -70,9 +104,17 @@ func (o *Options) defaults() {
 	}
 	if o.Retries == 0 {
 		o.Retries = 2
+	} else if o.Retries < 0 {
+		o.Retries = 0
 	}
 	if o.Backoff == 0 {
 		o.Backoff = 500 * time.Millisecond
+	}
+	if o.RobotsTTL == 0 {
+		o.RobotsTTL = 24 * time.Hour
+	}
+	if o.MaxValidators == 0 {
+		o.MaxValidators = 200_000
 	}
 }
 
@@ -81,19 +123,76 @@ func (o *Options) defaults() {
 type Fetcher struct {
 	opts   Options
 	client *http.Client
+	agent  string // robots.txt product token, lower case
 
-	mu    sync.Mutex
-	hosts map[string]chan struct{}
+	mu         sync.Mutex
+	hosts      map[string]*hostState
+	validators map[string]validator
+}
+
+type hostState struct {
+	slots   chan struct{}
+	limiter *rate.Limiter
+
+	robotsMu sync.Mutex
+	robots   *Robots
+	robotsAt time.Time
+
+	// A breaker: after breakerThreshold consecutive connection failures
+	// or time-outs the host is given up on for breakerCooldown, so that a
+	// dead platform carrying dozens of agencies costs seconds, not an
+	// hour of time-outs.
+	breakerMu sync.Mutex
+	failures  int
+	openUntil time.Time
+	lastErr   *Error
+}
+
+const (
+	breakerThreshold = 3
+	breakerCooldown  = time.Minute
+)
+
+// check returns the error to fail with while the breaker is open.
+func (h *hostState) check(u string) error {
+	h.breakerMu.Lock()
+	defer h.breakerMu.Unlock()
+	if h.lastErr != nil && time.Now().Before(h.openUntil) {
+		return &Error{Outcome: h.lastErr.Outcome, URL: u, Err: fmt.Errorf("host failing, not tried (last error: %v)", h.lastErr.Err)}
+	}
+	return nil
+}
+
+// record counts consecutive connection failures and time-outs.
+func (h *hostState) record(err error) {
+	h.breakerMu.Lock()
+	defer h.breakerMu.Unlock()
+	var fe *Error
+	if err == nil || !errors.As(err, &fe) || (fe.Outcome != events.OutcomeTimeout && fe.Outcome != events.OutcomeUnreachable) || errors.Is(err, errBlocked) {
+		h.failures = 0
+		return
+	}
+	h.failures++
+	if h.failures >= breakerThreshold {
+		h.openUntil = time.Now().Add(breakerCooldown)
+		h.lastErr = fe
+	}
+}
+
+type validator struct {
+	etag, lastModified, sha string
 }
 
 // New returns a Fetcher.
 func New(opts Options) *Fetcher {
 	opts.defaults()
-	f := &Fetcher{opts: opts, hosts: map[string]chan struct{}{}}
+	f := &Fetcher{opts: opts, hosts: map[string]*hostState{}, validators: map[string]validator{}}
+	f.agent = strings.ToLower(strings.TrimSpace(strings.SplitN(opts.UserAgent, "/", 2)[0]))
 	dialer := &net.Dialer{Timeout: opts.Timeout, Control: f.guard}
 	transport := &http.Transport{
 		Proxy:                 nil, // a proxy would bypass the address guard
 		DialContext:           dialer.DialContext,
+		MaxIdleConns:          256, // reuse matters within one agency's audit; 32 audits touch ~64 hosts at a time
 		MaxIdleConnsPerHost:   opts.PerHost,
 		IdleConnTimeout:       30 * time.Second,
 		TLSHandshakeTimeout:   opts.Timeout,
@@ -103,8 +202,13 @@ func New(opts Options) *Fetcher {
 		Transport: transport,
 		Timeout:   opts.Timeout,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			for _, v := range via {
+				if v.URL.String() == req.URL.String() {
+					return &Error{Outcome: events.OutcomeRedirects, URL: via[0].URL.String(), Err: fmt.Errorf("redirect loop through %s", req.URL)}
+				}
+			}
 			if len(via) > opts.MaxRedirects {
-				return &Error{Outcome: events.OutcomeRedirects, URL: req.URL.String(), Err: fmt.Errorf("more than %d redirects", opts.MaxRedirects)}
+				return &Error{Outcome: events.OutcomeRedirects, URL: via[0].URL.String(), Err: fmt.Errorf("more than %d redirects", opts.MaxRedirects)}
 			}
 			if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
 				return &Error{Outcome: events.OutcomeBlocked, URL: req.URL.String(), Err: errors.New("redirect to a non-http scheme")}
@@ -119,7 +223,8 @@ func New(opts Options) *Fetcher {
 type Page struct {
 	// URL is the final URL after redirects.
 	URL *url.URL
-	// Status is the HTTP status code.
+	// Status is the HTTP status code (200 also when a 304 was answered
+	// and the body recalled).
 	Status int
 	// Header is the response header.
 	Header http.Header
@@ -127,20 +232,33 @@ type Page struct {
 	Raw []byte
 	// Body is Raw decoded to UTF-8 for text types, Raw otherwise.
 	Body []byte
+	// Charset names the encoding Body was decoded from ("utf-8", "gb18030"
+	// …), empty for binary bodies.
+	Charset string
 	// SHA256 is the hex SHA-256 of Raw.
 	SHA256 string
+	// NotModified is true when the server answered 304 to a conditional
+	// request and Raw was recalled from the evidence store: the body is
+	// already stored.
+	NotModified bool
 	// FetchedAt is when the response arrived.
 	FetchedAt time.Time
 }
 
 // Error is a fetch failure with the observation outcome it maps to.
 type Error struct {
+	// Outcome is one of the events.Outcome* constants.
 	Outcome string
-	URL     string
-	Err     error
+	// URL is the URL requested.
+	URL string
+	// Err is the cause.
+	Err error
 }
 
+// Error returns "GET url: cause".
 func (e *Error) Error() string { return fmt.Sprintf("GET %s: %v", e.URL, e.Err) }
+
+// Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
 
 // OutcomeOf maps an error returned by Get to an observation outcome.
@@ -153,6 +271,10 @@ func OutcomeOf(err error) string {
 }
 
 var errBlocked = errors.New("address not allowed")
+
+// ErrRobots is wrapped by the errors of requests that robots.txt
+// disallows.
+var ErrRobots = errors.New("disallowed by robots.txt")
 
 // guard refuses connections to non-public addresses; it runs after DNS
 // resolution, for every connection including those of redirects.
@@ -191,23 +313,67 @@ func Public(ip net.IP) bool {
 	return true
 }
 
-func (f *Fetcher) hostSlot(host string) chan struct{} {
+func (f *Fetcher) host(host string) *hostState {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	c, ok := f.hosts[host]
+	h, ok := f.hosts[host]
 	if !ok {
-		c = make(chan struct{}, f.opts.PerHost)
-		f.hosts[host] = c
+		h = &hostState{slots: make(chan struct{}, f.opts.PerHost)}
+		if f.opts.RatePerHost > 0 {
+			h.limiter = rate.NewLimiter(rate.Limit(f.opts.RatePerHost), f.opts.PerHost)
+		}
+		f.hosts[host] = h
 	}
-	return c
+	return h
 }
 
-// Get fetches rawURL, retrying transient failures. A non-2xx final status
-// is returned as an *Error with OutcomeHTTPError.
+// Kind says which size cap applies to a request.
+type Kind int
+
+// Request kinds.
+const (
+	// KindPage is an HTML page, capped at Options.MaxBytes.
+	KindPage Kind = iota
+	// KindDocument is an attachment, capped at Options.MaxDocumentBytes.
+	KindDocument
+)
+
+// Request is one GET with its settings.
+type Request struct {
+	// URL is the absolute http(s) URL.
+	URL string
+	// Kind selects the size cap.
+	Kind Kind
+	// Robots is "obey", "ignore" or empty for the Fetcher's default.
+	Robots string
+	// Unconditional disables the conditional request even when a
+	// validator is remembered.
+	Unconditional bool
+}
+
+// Get fetches a page under the Fetcher's default robots.txt policy.
 func (f *Fetcher) Get(ctx context.Context, rawURL string) (*Page, error) {
-	u, err := url.Parse(rawURL)
+	return f.Do(ctx, Request{URL: rawURL})
+}
+
+// Do fetches req.URL, retrying transient failures. A non-2xx final status
+// is returned as an *Error with OutcomeHTTPError.
+func (f *Fetcher) Do(ctx context.Context, req Request) (*Page, error) {
+	u, err := url.Parse(req.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, &Error{Outcome: events.OutcomeBlocked, URL: rawURL, Err: errors.New("not an absolute http(s) URL")}
+		return nil, &Error{Outcome: events.OutcomeBlocked, URL: req.URL, Err: errors.New("not an absolute http(s) URL")}
+	}
+	obey := !f.opts.IgnoreRobots
+	switch req.Robots {
+	case "obey":
+		obey = true
+	case "ignore":
+		obey = false
+	}
+	if obey {
+		if err := f.robotsAllow(ctx, u); err != nil {
+			return nil, err
+		}
 	}
 	var last error
 	for attempt := 0; attempt <= f.opts.Retries; attempt++ {
@@ -216,11 +382,16 @@ func (f *Fetcher) Get(ctx context.Context, rawURL string) (*Page, error) {
 			d += time.Duration(rand.Int64N(int64(d)/2 + 1))
 			select {
 			case <-ctx.Done():
-				return nil, &Error{Outcome: events.OutcomeTimeout, URL: rawURL, Err: ctx.Err()}
+				return nil, &Error{Outcome: events.OutcomeTimeout, URL: req.URL, Err: ctx.Err()}
 			case <-time.After(d):
 			}
 		}
-		p, err := f.once(ctx, u)
+		h := f.host(u.Host)
+		if err := h.check(req.URL); err != nil {
+			return nil, err
+		}
+		p, err := f.once(ctx, u, req)
+		h.record(err)
 		if err == nil {
 			return p, nil
 		}
@@ -253,14 +424,60 @@ func (e *statusError) Error() string {
 	return fmt.Sprintf("status %d %s", e.code, http.StatusText(e.code))
 }
 
-func (f *Fetcher) once(ctx context.Context, u *url.URL) (*Page, error) {
-	slot := f.hostSlot(u.Host)
+// acquire waits for a slot on u's host and for its rate limiter.
+func (f *Fetcher) acquire(ctx context.Context, u *url.URL) (release func(), err error) {
+	h := f.host(u.Host)
 	select {
-	case slot <- struct{}{}:
+	case h.slots <- struct{}{}:
 	case <-ctx.Done():
-		return nil, &Error{Outcome: events.OutcomeTimeout, URL: u.String(), Err: ctx.Err()}
+		return nil, &Error{Outcome: events.OutcomeTimeout, URL: u.String(), Err: fmt.Errorf("waiting for the host: %w", ctx.Err())}
 	}
-	defer func() { <-slot }()
+	if h.limiter != nil {
+		if err := h.limiter.Wait(ctx); err != nil {
+			<-h.slots
+			return nil, &Error{Outcome: events.OutcomeTimeout, URL: u.String(), Err: fmt.Errorf("waiting for the host's rate limit: %w", err)}
+		}
+	}
+	return func() { <-h.slots }, nil
+}
+
+func (f *Fetcher) validator(u string) (validator, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	v, ok := f.validators[u]
+	return v, ok
+}
+
+func (f *Fetcher) remember(u string, v validator) {
+	if f.opts.MaxValidators < 0 || f.opts.Recall == nil {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if v.etag == "" && v.lastModified == "" {
+		delete(f.validators, u)
+		return
+	}
+	if _, ok := f.validators[u]; !ok && len(f.validators) >= f.opts.MaxValidators {
+		for k := range f.validators { // evict an arbitrary entry
+			delete(f.validators, k)
+			break
+		}
+	}
+	f.validators[u] = v
+}
+
+func (f *Fetcher) once(ctx context.Context, u *url.URL, r Request) (*Page, error) {
+	release, err := f.acquire(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	released := false
+	defer func() {
+		if !released {
+			release()
+		}
+	}()
 
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
@@ -269,36 +486,132 @@ func (f *Fetcher) once(ctx context.Context, u *url.URL) (*Page, error) {
 	req.Header.Set("User-Agent", f.opts.UserAgent)
 	req.Header.Set("Accept", "text/html,application/xhtml+xml,application/pdf,*/*;q=0.8")
 	req.Header.Set("Accept-Language", "zh-CN,zh;q=0.9")
+	val, conditional := validator{}, false
+	if !r.Unconditional && f.opts.Recall != nil {
+		if v, ok := f.validator(u.String()); ok {
+			val, conditional = v, true
+			if v.etag != "" {
+				req.Header.Set("If-None-Match", v.etag)
+			}
+			if v.lastModified != "" {
+				req.Header.Set("If-Modified-Since", v.lastModified)
+			}
+		}
+	}
 	resp, err := f.client.Do(req)
 	if err != nil {
 		return nil, classify(u.String(), err)
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, f.opts.MaxBytes+1))
-	if err != nil {
+	if resp.StatusCode == http.StatusNotModified && conditional {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		raw, err := f.opts.Recall(ctx, val.sha)
+		if err != nil || hexSHA(raw) != val.sha {
+			// The stored body is gone (retention): ask again in full.
+			f.remember(u.String(), validator{})
+			released = true
+			release()
+			r.Unconditional = true
+			return f.once(ctx, u, r)
+		}
+		p := &Page{URL: resp.Request.URL, Status: http.StatusOK, Header: resp.Header, Raw: raw, SHA256: val.sha,
+			NotModified: true, FetchedAt: time.Now()}
+		f.decode(p, r.Kind)
+		return p, nil
+	}
+	limit := f.opts.MaxBytes
+	if r.Kind == KindDocument {
+		limit = f.opts.MaxDocumentBytes
+	}
+	if resp.ContentLength > limit {
+		return nil, &Error{Outcome: events.OutcomeTooLarge, URL: u.String(), Err: fmt.Errorf("Content-Length %d bytes, limit %d", resp.ContentLength, limit)}
+	}
+	var body bytes.Buffer
+	if resp.ContentLength > 0 {
+		body.Grow(int(resp.ContentLength) + 1) // one allocation instead of a growing slice
+	}
+	if _, err := body.ReadFrom(io.LimitReader(resp.Body, limit+1)); err != nil {
 		return nil, classify(u.String(), err)
 	}
-	if int64(len(raw)) > f.opts.MaxBytes {
-		return nil, &Error{Outcome: events.OutcomeTooLarge, URL: u.String(), Err: fmt.Errorf("body larger than %d bytes", f.opts.MaxBytes)}
+	raw := body.Bytes()
+	if int64(len(raw)) > limit {
+		return nil, &Error{Outcome: events.OutcomeTooLarge, URL: u.String(), Err: fmt.Errorf("body larger than %d bytes", limit)}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil, &Error{Outcome: events.OutcomeHTTPError, URL: u.String(), Err: &statusError{resp.StatusCode}}
 	}
-	sum := sha256.Sum256(raw)
 	p := &Page{
 		URL: resp.Request.URL, Status: resp.StatusCode, Header: resp.Header,
-		Raw: raw, Body: raw, SHA256: hex.EncodeToString(sum[:]), FetchedAt: time.Now(),
+		Raw: raw, SHA256: hexSHA(raw), FetchedAt: time.Now(),
 	}
-	ct := resp.Header.Get("Content-Type")
-	if strings.HasPrefix(ct, "text/") || ct == "" || strings.Contains(ct, "html") {
-		r, err := charset.NewReader(bytes.NewReader(raw), ct)
-		if err == nil {
-			if dec, err := io.ReadAll(r); err == nil {
-				p.Body = dec
-			}
-		}
-	}
+	f.decode(p, r.Kind)
+	f.remember(u.String(), validator{etag: resp.Header.Get("ETag"), lastModified: resp.Header.Get("Last-Modified"), sha: p.SHA256})
 	return p, nil
+}
+
+func hexSHA(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// decode sets p.Body: the UTF-8 text of an HTML or text body, the raw
+// bytes of anything else.
+func (f *Fetcher) decode(p *Page, kind Kind) {
+	p.Body = p.Raw
+	ct := p.Header.Get("Content-Type")
+	if !isText(ct, p.Raw) {
+		return
+	}
+	enc, name := DetectCharset(p.Raw, ct)
+	p.Charset = name
+	if enc == nil {
+		return
+	}
+	if dec, err := enc.NewDecoder().Bytes(p.Raw); err == nil {
+		p.Body = dec
+	}
+}
+
+func isText(ct string, raw []byte) bool {
+	ct = strings.ToLower(ct)
+	switch {
+	case strings.HasPrefix(ct, "text/"), strings.Contains(ct, "html"), strings.Contains(ct, "xml"):
+		return true
+	case ct == "" || strings.HasPrefix(ct, "application/octet-stream"):
+		// No type: text unless the bytes say otherwise.
+		head := raw[:min(len(raw), 512)]
+		return !bytes.HasPrefix(head, []byte("%PDF")) && !bytes.HasPrefix(head, []byte("PK\x03\x04")) &&
+			!bytes.HasPrefix(head, []byte("\xd0\xcf\x11\xe0")) && bytes.IndexByte(head, 0) < 0
+	}
+	return false
+}
+
+// DetectCharset returns the encoding of an HTML or text body and its name,
+// from (in order) a byte-order mark, the Content-Type header, a <meta>
+// declaration in the first 1024 bytes, and the bytes themselves: valid
+// UTF-8 is UTF-8, anything else on a Chinese portal is GB18030 (a superset
+// of GBK and GB2312, which are decoded as GB18030 too). A nil encoding
+// means UTF-8 (no conversion).
+func DetectCharset(raw []byte, contentType string) (encoding.Encoding, string) {
+	enc, name, certain := charset.DetermineEncoding(raw, contentType)
+	if !certain && name != "utf-8" {
+		// DetermineEncoding falls back to windows-1252 when nothing is
+		// declared; Chinese portals that declare nothing use UTF-8 or GBK.
+		if utf8.Valid(raw) {
+			return nil, "utf-8"
+		}
+		return simplifiedchinese.GB18030, "gb18030"
+	}
+	switch name {
+	case "utf-8":
+		if !utf8.Valid(raw) {
+			return simplifiedchinese.GB18030, "gb18030"
+		}
+		return nil, "utf-8"
+	case "gbk", "gb2312", "gb18030":
+		return simplifiedchinese.GB18030, "gb18030"
+	}
+	return enc, name
 }
 
 func classify(u string, err error) *Error {

@@ -20,6 +20,7 @@ import (
 func fast(o Options) Options {
 	o.AllowPrivate = true
 	o.Backoff = time.Millisecond
+	o.IgnoreRobots = true // the handlers count requests; robots.txt has its own tests
 	return o
 }
 
