@@ -207,3 +207,40 @@ func TestOutboxRecoveredAtStartup(t *testing.T) {
 		t.Fatalf("%d annual-report findings after a second restart, want 1", n)
 	}
 }
+
+// The US FOIA pack applies to US agencies: the annual FOIA report for a
+// fiscal year is due February 1 after it ends.
+func TestUSFOIAAnnualReport(t *testing.T) {
+	reg, err := registry.Parse("r.yaml", []byte(`agencies:
+  - {id: doj-oip, name: Office of Information Policy, level: national, kind: department, jurisdiction: us, website: "https://oip.example/"}
+  - {id: doe, name: Department of Energy, level: national, kind: department, jurisdiction: us, website: "https://doe.example/"}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := eventstest.RunServer(t, "")
+	_, js := eventstest.Connect(t, srv.URL)
+	ny, _ := time.LoadLocation("America/New_York")
+	clock := time.Date(2026, 2, 3, 9, 0, 0, 0, ny)
+	c := startChecker(t, js, reg, rules(t), func() time.Time { return clock })
+	for _, id := range []string{"doj-oip", "doe"} {
+		col := events.Column{Key: events.ColumnAnnualReport, Outcome: events.OutcomeOK, URL: "https://x.example/foia/reports/"}
+		if id == "doj-oip" {
+			col.Items = []events.Item{{Title: "FY 2025 Annual FOIA Report", URL: "https://x.example/fy2025.pdf", Date: "2026-01-20"}}
+		}
+		publishObs(t, js, events.Observation{AgencyID: id, RunID: "r1", ObservedAt: clock, Site: "https://x.example/",
+			Outcome: events.OutcomeOK, Columns: []events.Column{col}})
+	}
+	waitConsumed(t, js)
+	c.stop(t)
+	ok := instance(t, js, checker.Key("doj-oip", "us-foia", "US-AR", "FY2025"))
+	if ok.State != events.StateSatisfied {
+		t.Errorf("published FOIA report: %s", ok.State)
+	}
+	if want := time.Date(2026, 2, 1, 23, 59, 59, 0, ny); !ok.DueAt.Equal(want) {
+		t.Errorf("due %v, want %v", ok.DueAt, want)
+	}
+	if missing := instance(t, js, checker.Key("doe", "us-foia", "US-AR", "FY2025")); missing.State != events.StateOverdue {
+		t.Errorf("missing FOIA report: %s", missing.State)
+	}
+}
