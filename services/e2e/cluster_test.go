@@ -193,8 +193,23 @@ func randomToken(t *testing.T) string {
 }
 
 // readAll returns every message of a stream, in order. It retries while
-// the cluster elects leaders.
+// the cluster elects leaders (a request then finds no responder or times
+// out) until ctx ends.
 func readAll(ctx context.Context, js jetstream.JetStream, stream string) ([]jetstream.Msg, error) {
+	for {
+		out, err := readAllOnce(ctx, js, stream)
+		if err == nil {
+			return out, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+func readAllOnce(ctx context.Context, js jetstream.JetStream, stream string) ([]jetstream.Msg, error) {
 	st, err := js.Stream(ctx, stream)
 	if err != nil {
 		return nil, err
@@ -602,6 +617,8 @@ func TestClusterSurvivesNodeLossMidAudit(t *testing.T) {
 // announced twice, findings about instances the checker does not hold.
 func checkFindings(t *testing.T, ctx context.Context, js jetstream.JetStream, dash, atLeast int) ([]events.Finding, []string) {
 	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
 	msgs, err := readAll(ctx, js, events.StreamFindings)
 	if err != nil {
 		return nil, []string{fmt.Sprintf("read findings: %v", err)}
