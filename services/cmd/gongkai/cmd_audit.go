@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gongkai/gongkai/services/ingest"
+	"github.com/gongkai/gongkai/services/internal/daemon"
 	"github.com/gongkai/gongkai/services/internal/registry"
 )
 
@@ -26,8 +27,8 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	fs := flag.NewFlagSet("gongkai audit now", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	regPath := fs.String("registry", env("GONGKAI_REGISTRY", ""), "agency registry YAML file (env GONGKAI_REGISTRY; required)")
-	natsURL := fs.String("nats-url", env("GONGKAI_NATS_URL", "nats://127.0.0.1:4222"), "NATS server of the running pipeline")
+	regPath := fs.String("registry", daemon.Env("GONGKAI_REGISTRY", ""), "agency registry YAML file (env GONGKAI_REGISTRY; required)")
+	natsURL := fs.String("nats-url", daemon.Env("GONGKAI_NATS_URL", "nats://127.0.0.1:4222"), "NATS server of the running pipeline")
 	agencies := fs.String("agency", "", "comma-separated agency ids (default: every agency in the registry)")
 	wait := fs.Bool("wait", false, "follow the run, printing \"audited N/M …\", until every agency is audited")
 	timeout := fs.Duration("timeout", 2*time.Hour, "with --wait: give up waiting after this long (the run goes on)")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/gongkai/gongkai/services/internal/daemon"
 	"github.com/gongkai/gongkai/services/internal/registry"
 )
 
@@ -16,8 +17,8 @@ func cmdConfig(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fs := flag.NewFlagSet("gongkai config check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	regPath := fs.String("registry", env("GONGKAI_REGISTRY", ""), "agency registry YAML file")
-	packs := fs.String("packs", env("GONGKAI_PACKS", ""), "comma-separated rule pack files")
+	regPath := fs.String("registry", daemon.Env("GONGKAI_REGISTRY", ""), "agency registry YAML file")
+	packs := fs.String("packs", daemon.Env("GONGKAI_PACKS", ""), "comma-separated rule pack files")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/gongkai/gongkai/services/internal/daemon"
 	"github.com/gongkai/gongkai/services/internal/evidence"
 )
 
@@ -23,7 +24,7 @@ func cmdEvidence(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	}
 	fs := flag.NewFlagSet("gongkai evidence get", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	natsURL := fs.String("nats-url", env("GONGKAI_NATS_URL", "nats://127.0.0.1:4222"), "NATS server of the running pipeline (env GONGKAI_NATS_URL)")
+	natsURL := fs.String("nats-url", daemon.Env("GONGKAI_NATS_URL", "nats://127.0.0.1:4222"), "NATS server of the running pipeline (env GONGKAI_NATS_URL)")
 	out := fs.String("o", "", "write the body to this file instead of stdout")
 	// The hash may come before or after the flags.
 	rest := args[1:]

@@ -6,27 +6,18 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/gongkai/gongkai/pkg/events"
 	"github.com/gongkai/gongkai/services/checker"
 	"github.com/gongkai/gongkai/services/ingest"
+	"github.com/gongkai/gongkai/services/internal/daemon"
 	"github.com/gongkai/gongkai/services/internal/obligation"
 	"github.com/gongkai/gongkai/services/internal/pipeline"
 	"github.com/gongkai/gongkai/services/internal/registry"
 	"github.com/gongkai/gongkai/services/notifier"
 )
-
-// env returns the value of an environment variable or a default, so every
-// process setting can come from a flag or from GONGKAI_* variables.
-func env(name, def string) string {
-	if v, ok := os.LookupEnv(name); ok {
-		return v
-	}
-	return def
-}
 
 func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 	var l slog.Level
@@ -54,16 +45,16 @@ func loadRules(packFiles string) (*obligation.Catalog, checker.Rules, error) {
 func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) int {
 	fs := flag.NewFlagSet("gongkai run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dataDir := fs.String("data", env("GONGKAI_DATA", "gongkai-data"), "data directory: JetStream store and outbox (env GONGKAI_DATA)")
-	regPath := fs.String("registry", env("GONGKAI_REGISTRY", ""), "agency registry YAML file (env GONGKAI_REGISTRY; required)")
-	packs := fs.String("packs", env("GONGKAI_PACKS", ""), "comma-separated rule pack files added to (or replacing) the embedded packs")
-	natsURL := fs.String("nats-url", env("GONGKAI_NATS_URL", ""), "connect to this NATS cluster instead of running the embedded server")
+	dataDir := fs.String("data", daemon.Env("GONGKAI_DATA", "gongkai-data"), "data directory: JetStream store and outbox (env GONGKAI_DATA)")
+	regPath := fs.String("registry", daemon.Env("GONGKAI_REGISTRY", ""), "agency registry YAML file (env GONGKAI_REGISTRY; required)")
+	packs := fs.String("packs", daemon.Env("GONGKAI_PACKS", ""), "comma-separated rule pack files added to (or replacing) the embedded packs")
+	natsURL := fs.String("nats-url", daemon.Env("GONGKAI_NATS_URL", ""), "connect to this NATS cluster instead of running the embedded server")
 	natsHost := fs.String("nats-host", "127.0.0.1", "embedded NATS client listen host")
 	natsPort := fs.Int("nats-port", 4222, "embedded NATS client port")
 	replicas := fs.Int("replicas", 1, "replicas of every stream and bucket (3 on a three-node cluster)")
-	httpAddr := fs.String("http", env("GONGKAI_HTTP", "127.0.0.1:9464"), "address of /metrics, /healthz and /readyz")
-	dashAddr := fs.String("dashboard", env("GONGKAI_DASHBOARD", "127.0.0.1:8080"), "address of the dashboard and read API (empty disables)")
-	dashToken := fs.String("dashboard-token", env("GONGKAI_DASHBOARD_TOKEN", ""), "bearer token (or basic-auth password) required by the dashboard; needed off loopback")
+	httpAddr := fs.String("http", daemon.Env("GONGKAI_HTTP", "127.0.0.1:9464"), "address of /metrics, /healthz and /readyz")
+	dashAddr := fs.String("dashboard", daemon.Env("GONGKAI_DASHBOARD", "127.0.0.1:8080"), "address of the dashboard and read API (empty disables)")
+	dashToken := fs.String("dashboard-token", daemon.Env("GONGKAI_DASHBOARD_TOKEN", ""), "bearer token (or basic-auth password) required by the dashboard; needed off loopback")
 	var nf notifier.Flags // --smtp-url (default: .eml files in DATA/outbox), --from, --digest-at, --immediate, --webhook-url …
 	nf.Register(fs)
 	schedule := fs.String("schedule", "0 2 * * *", "audit schedule, cron expression in Asia/Shanghai")
