@@ -244,11 +244,15 @@ func (t Topology) ObjectStores() []jetstream.ObjectStoreConfig {
 // store. It is idempotent and safe to run from every service at start-up,
 // concurrently. On a cluster that is still electing its JetStream leaders,
 // or when several services provision at once, requests time out: Provision
-// retries with back-off until it succeeds or ctx ends.
+// retries with back-off until it succeeds, ctx ends or ProvisionBudget
+// has passed (a configuration the server refuses outright should fail the
+// start, not hang it).
 func Provision(ctx context.Context, js jetstream.JetStream, t Topology) error {
 	if err := t.Validate(); err != nil {
 		return fmt.Errorf("provision: %w", err)
 	}
+	ctx, cancel := context.WithTimeout(ctx, ProvisionBudget)
+	defer cancel()
 	wait := 250 * time.Millisecond
 	for {
 		err := provisionOnce(ctx, js, t)
@@ -263,6 +267,10 @@ func Provision(ctx context.Context, js jetstream.JetStream, t Topology) error {
 		wait = min(2*wait, 5*time.Second)
 	}
 }
+
+// ProvisionBudget bounds Provision's retries: long enough for a cluster to
+// elect its JetStream leaders.
+const ProvisionBudget = 2 * time.Minute
 
 func provisionOnce(ctx context.Context, js jetstream.JetStream, t Topology) error {
 	var errs []error

@@ -143,10 +143,7 @@ func (s *Service) Ready(context.Context) error {
 // is cancelled; in-flight messages finish first.
 func (s *Service) Run(ctx context.Context) error {
 	js := s.opts.JetStream
-	// A cluster still electing leaders is waited for, within reason.
-	pctx, pcancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer pcancel()
-	if err := events.Provision(pctx, js, s.opts.Topology); err != nil {
+	if err := events.Provision(ctx, js, s.opts.Topology); err != nil {
 		return fmt.Errorf("checker: %w", err)
 	}
 	kv, err := js.KeyValue(ctx, events.BucketObligations)

@@ -191,10 +191,7 @@ func New(opts Options) (*Service, error) {
 // Run provisions the topology, starts the scheduler and the workers, and
 // returns when ctx is cancelled and in-flight audits have finished.
 func (s *Service) Run(ctx context.Context) error {
-	// A cluster still electing leaders is waited for, within reason.
-	pctx, pcancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer pcancel()
-	if err := events.Provision(pctx, s.opts.JetStream, s.opts.Topology); err != nil {
+	if err := events.Provision(ctx, s.opts.JetStream, s.opts.Topology); err != nil {
 		return fmt.Errorf("ingest: %w", err)
 	}
 	ev, err := evidence.Open(ctx, s.opts.JetStream)

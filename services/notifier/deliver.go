@@ -142,11 +142,9 @@ type delivery struct {
 // deliverItem delivers one immediate notice or webhook post.
 func (s *Service) deliverItem(ctx context.Context, it *item) {
 	p := it.p
-	dest := p.Recipient
+	dest := domainOf(p.Recipient)
 	if p.Kind == kindWebhook {
 		dest = hostOf(p.Recipient)
-	} else {
-		dest = domainOf(p.Recipient)
 	}
 	if err := s.limits.wait(ctx, dest); err != nil {
 		return // stopping

@@ -244,12 +244,6 @@ func (m *mirror) digestItems(id string) []item {
 	return out
 }
 
-func (m *mirror) doneOn(id string) calendar.Date {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.done[id]
-}
-
 func (m *mirror) setDone(id string, d calendar.Date) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -36,17 +36,16 @@ Flags:
 
 // checkReportFlags are the parsed flags of check-checkreport.
 type checkReportFlags struct {
-	previous  string
-	json      bool
-	lang      string
-	backend   string
-	noPDFium  bool
-	cacheDir  string
-	timeout   time.Duration
-	dumpText  bool
-	maxBytes  int64
-	files     []string
-	flagError bool
+	previous string
+	json     bool
+	lang     string
+	backend  string
+	noPDFium bool
+	cacheDir string
+	timeout  time.Duration
+	dumpText bool
+	maxBytes int64
+	files    []string
 }
 
 func parseCheckReportFlags(args []string, stderr io.Writer) (checkReportFlags, int, bool) {

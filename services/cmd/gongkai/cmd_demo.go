@@ -330,13 +330,6 @@ func report(ctx context.Context, p *pipeline.Pipeline, reg *registry.Registry, w
 	return nil
 }
 
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
 func firstLine(s string, n int) string {
 	s, _, _ = strings.Cut(s, "\n")
 	if r := []rune(s); len(r) > n {

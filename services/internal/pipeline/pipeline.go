@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -412,6 +411,3 @@ func (p *Pipeline) DashboardAddr() string {
 	}
 	return p.dash.Addr()
 }
-
-// Handler is the telemetry handler (also for tests without a listener).
-func (p *Pipeline) Handler() http.Handler { return telemetry.Mux(p.metrics) }
