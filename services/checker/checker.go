@@ -79,10 +79,16 @@ type Service struct {
 
 	unsentMu sync.Mutex
 	unsent   map[string]*Outbox
-	recover  []Instance // instances with a recent outbox entry found at start-up, republished once loaded
+	// uncertain holds transitions whose state write went unanswered, by
+	// finding id (see uncertain.go).
+	uncertain map[string]uncertainWrite
+	recover   []Instance // instances with a recent outbox entry found at start-up, republished once loaded
 
 	mu sync.Mutex
 	kv jetstream.KeyValue
+	// wrapKV, set only by tests (export_test.go), stands between the
+	// checker and its bucket to inject faults such as a lost reply.
+	wrapKV func(jetstream.KeyValue) jetstream.KeyValue
 }
 
 // New validates opts and returns a Service.
@@ -122,7 +128,7 @@ func New(opts Options) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("checker: %w", err)
 	}
-	s := &Service{opts: opts, log: opts.Logger.With("service", "checker"), metrics: m, view: view.New(), unsent: map[string]*Outbox{}}
+	s := &Service{opts: opts, log: opts.Logger.With("service", "checker"), metrics: m, view: view.New(), unsent: map[string]*Outbox{}, uncertain: map[string]uncertainWrite{}}
 	if err := opts.Registerer.Register(newStateCollector(s)); err != nil {
 		return nil, fmt.Errorf("checker: %w", err)
 	}
@@ -149,6 +155,9 @@ func (s *Service) Run(ctx context.Context) error {
 	kv, err := js.KeyValue(ctx, events.BucketObligations)
 	if err != nil {
 		return fmt.Errorf("checker: bucket %s: %w", events.BucketObligations, err)
+	}
+	if s.wrapKV != nil {
+		kv = s.wrapKV(kv)
 	}
 	// The view loads the bucket before the checker consumes, so the read
 	// API and the tick start from the full state.
@@ -600,6 +609,9 @@ func (s *Service) evaluate(ctx context.Context, a *registry.Agency, r Rule, peri
 			return nil
 		}
 		if !errors.Is(err, jetstream.ErrKeyExists) && !isWrongSequence(err) {
+			if changed {
+				s.writeUncertain(key, next.Outbox, err)
+			}
 			return fmt.Errorf("write %s: %w", key, err)
 		}
 		s.metrics.conflicts.Inc() // another checker wrote first: re-read and retry
@@ -753,6 +765,7 @@ func (s *Service) resend(ctx context.Context) {
 				s.unsentMu.Unlock()
 			}
 		}
+		s.settleUncertain(ctx)
 	}
 }
 

@@ -9,14 +9,15 @@ import (
 )
 
 type metrics struct {
-	observations prometheus.Counter
-	ticks        prometheus.Counter
-	terminated   *prometheus.CounterVec
-	transitions  *prometheus.CounterVec
-	findings     *prometheus.CounterVec
-	duplicates   prometheus.Counter
-	conflicts    prometheus.Counter
-	reports      *prometheus.CounterVec
+	observations    prometheus.Counter
+	ticks           prometheus.Counter
+	terminated      *prometheus.CounterVec
+	transitions     *prometheus.CounterVec
+	findings        *prometheus.CounterVec
+	duplicates      prometheus.Counter
+	conflicts       prometheus.Counter
+	uncertainWrites *prometheus.CounterVec
+	reports         *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -49,6 +50,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "gongkai_checker_reports_checked_total",
 			Help: "Annual reports checked for completeness, by result (pass, fail, not_a_report, no_text, unreadable).",
 		}, []string{"result"}),
+		uncertainWrites: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gongkai_checker_uncertain_writes_total",
+			Help: "State writes that got no answer, by how they were settled from the bucket's history (stored: the finding was published then; not_stored: the redelivered observation repeats the transition).",
+		}, []string{"outcome"}),
 		conflicts: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "gongkai_checker_state_conflicts_total",
 			Help: "Optimistic-concurrency conflicts on instance state (another checker wrote first).",
@@ -64,7 +69,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	for _, r := range []string{"pass", "fail", "not_a_report", "no_text", "unreadable"} {
 		m.reports.WithLabelValues(r)
 	}
-	for _, c := range []prometheus.Collector{m.observations, m.ticks, m.terminated, m.transitions, m.findings, m.duplicates, m.conflicts, m.reports} {
+	for _, c := range []prometheus.Collector{m.observations, m.ticks, m.terminated, m.transitions, m.findings, m.duplicates, m.conflicts, m.uncertainWrites, m.reports} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
