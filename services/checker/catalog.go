@@ -124,10 +124,32 @@ func (c *catalogRules) Title(packID, obligationID string) events.Text {
 	return events.Text{ZH: o.Title.ZH, EN: o.Title.EN}
 }
 
+// ForCase implements Rules.
+func (c *catalogRules) ForCase(a *registry.Agency, received string) (Rule, bool) {
+	d, err := calendar.ParseDate(received)
+	if err != nil {
+		return Rule{}, false
+	}
+	ag := agencyOf(a)
+	for _, o := range c.cat.Select(a.Jurisdiction, requestAnswer, d) {
+		if o.AppliesTo(ag) {
+			return c.cached(o)
+		}
+	}
+	return Rule{}, false
+}
+
+// requestAnswer is the pack kind of the obligations to answer a request.
+const requestAnswer = "request-answer"
+
 // kindOf decides how an obligation is judged from its pack data, or false
-// when observations cannot judge it (request answers, proactive disclosure
-// of single documents: they need a case register, not a website audit).
+// when the pipeline cannot judge it (proactive disclosure of single
+// documents and the correction notice of a request: they need a record of
+// each document or notice, not a website audit or a request register).
 func kindOf(o *obligation.Obligation) (Kind, bool) {
+	if o.Kind == requestAnswer {
+		return KindRequest, o.Period.Kind == obligation.EventDriven && o.Deadline.Kind == obligation.AfterEvent
+	}
 	switch o.Completeness.Profile.Name {
 	case "column-present":
 		return KindPresent, o.Locator.Column != ""
@@ -218,6 +240,52 @@ func (c *catalogRules) rule(o *obligation.Obligation) (Rule, bool) {
 				return Clock{}, Due{}, err
 			}
 			return Clock{DueAt: d.At}, Due{Provisional: d.Provisional, CalendarVersion: d.CalendarVersion}, nil
+		}
+		return r, true
+	case KindRequest:
+		r.Periods = func(time.Time) []string { return nil } // the cases come from the register
+		r.Matches = func(events.Item, string) bool { return false }
+		// The clock of a case counts from its deadline date, computed
+		// once from the case (CaseDue) and kept with the instance, so the
+		// daily tick needs only that date.
+		r.Clock = func(_ string, _ *registry.Agency, deadline string) (Clock, Due, error) {
+			d, err := calendar.ParseDate(deadline)
+			if err != nil {
+				return Clock{}, Due{}, fmt.Errorf("%s: case deadline %q: %w", o.ID, deadline, err)
+			}
+			// The answer is due by the end of that day, like every
+			// after-event deadline of the packs.
+			due := obligation.Due{Obligation: o.ID, Date: d, At: time.Date(d.Year, d.Month, d.Day, 23, 59, 59, 0, pack.Location)}
+			return Clock{DueAt: due.At, DueSoonAt: o.DueSoonAt(due), EscalateAt: o.EscalateAt(due)},
+				Due{Provisional: cal.Day(d).Provisional, CalendarVersion: cal.Version()}, nil
+		}
+		r.CaseDue = func(c events.RequestCase) (string, Due, error) {
+			from := c.Received
+			if c.Corrected != "" {
+				from = c.Corrected // 2019 art. 30: the clock counts from the corrected request
+			}
+			ev, err := calendar.ParseDate(from)
+			if err != nil {
+				return "", Due{}, fmt.Errorf("case %s: %w", c.ID, err)
+			}
+			in := obligation.DueInput{EventDate: ev, Extended: c.Extended}
+			for _, t := range c.Tolled {
+				f, err1 := calendar.ParseDate(t.From)
+				e, err2 := calendar.ParseDate(t.To)
+				if err := errors.Join(err1, err2); err != nil {
+					return "", Due{}, fmt.Errorf("case %s: tolled: %w", c.ID, err)
+				}
+				in.Tolling = append(in.Tolling, obligation.Interval{From: f, To: e})
+			}
+			p, err := o.ParsePeriod(c.ID)
+			if err != nil {
+				return "", Due{}, fmt.Errorf("case %s: %w", c.ID, err)
+			}
+			d, err := o.Due(p, in)
+			if err != nil {
+				return "", Due{}, fmt.Errorf("case %s: %w", c.ID, err)
+			}
+			return d.Date.String(), Due{Provisional: d.Provisional, CalendarVersion: d.CalendarVersion}, nil
 		}
 		return r, true
 	}

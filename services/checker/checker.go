@@ -288,6 +288,10 @@ func (s *Service) handleObservation(ctx context.Context, m jetstream.Msg) {
 		s.term(m, "observation", err.Error())
 		return
 	}
+	if ev.Type == events.TypeRequests {
+		s.handleRequests(ctx, m, ev)
+		return
+	}
 	obs, err := events.Decode[events.Observation](ev)
 	if err != nil {
 		s.term(m, "observation", err.Error())
@@ -375,7 +379,7 @@ func (s *Service) Tick(ctx context.Context, at time.Time) (int, error) {
 			continue
 		}
 		if !r.Kind.Continuous() {
-			clk, _, err := r.Clock(in.Period, agency, "")
+			clk, _, err := r.Clock(in.Period, agency, s.clockEvent(r, in.DueAt))
 			if errors.Is(err, ErrTriggerUnknown) {
 				continue
 			}
@@ -387,7 +391,7 @@ func (s *Service) Tick(ctx context.Context, at time.Time) (int, error) {
 				continue
 			}
 		}
-		if err := s.evaluate(ctx, agency, r, in.Period, Facts{Look: LookNone}, at); err != nil {
+		if err := s.evaluate(ctx, agency, r, in.Period, Facts{Look: LookNone, ClockEvent: s.clockEvent(r, in.DueAt)}, at); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -491,7 +495,11 @@ func (s *Service) load(ctx context.Context, key string) (*Instance, uint64, erro
 // two steps repeats the same transition from the same revision, whose
 // finding the stream de-duplicates.
 func (s *Service) evaluate(ctx context.Context, a *registry.Agency, r Rule, period string, f Facts, now time.Time) error {
-	clk, due, clockErr := r.Clock(period, a, f.PublishedOn)
+	event := f.PublishedOn
+	if f.ClockEvent != "" {
+		event = f.ClockEvent
+	}
+	clk, due, clockErr := r.Clock(period, a, event)
 	noTrigger := errors.Is(clockErr, ErrTriggerUnknown)
 	if clockErr != nil && !noTrigger {
 		return fmt.Errorf("%s %s/%s %s: %w", a.ID, r.PackID, r.ObligationID, period, clockErr)
@@ -518,7 +526,9 @@ func (s *Service) evaluate(ctx context.Context, a *registry.Agency, r Rule, peri
 		var state events.State
 		failures := next.Failures
 		since := now
-		next.Note = f.Note
+		if f.Look != LookNone || r.Kind != KindRequest {
+			next.Note = f.Note // a request case keeps its title between registers
+		}
 		waived, reason := r.Waived(a, period, now)
 		switch {
 		case waived:

@@ -96,6 +96,9 @@ func explainSpecial(f events.Finding, inst *Instance, kind Kind, loc *time.Locat
 			EN: fmt.Sprintf("The deadline of %s (%s) counts from its approval date, which the registry does not give; timeliness cannot be judged.", enT, f.Period),
 		}, true
 	}
+	if kind == KindRequest && f.To != events.StateUnknown {
+		return explainRequest(f, inst, loc), true
+	}
 	if !kind.Continuous() {
 		return events.Text{}, false
 	}

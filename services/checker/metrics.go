@@ -17,6 +17,7 @@ type metrics struct {
 	duplicates      prometheus.Counter
 	conflicts       prometheus.Counter
 	uncertainWrites *prometheus.CounterVec
+	requestCases    *prometheus.CounterVec
 	reports         *prometheus.CounterVec
 }
 
@@ -50,6 +51,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "gongkai_checker_reports_checked_total",
 			Help: "Annual reports checked for completeness, by result (pass, fail, not_a_report, no_text, unreadable).",
 		}, []string{"result"}),
+		requestCases: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gongkai_checker_request_cases_total",
+			Help: "Request cases read from request registers, by outcome: judged; no_obligation (no answer obligation of the agency's jurisdiction covers the receipt date); invalid (the deadline could not be computed).",
+		}, []string{"outcome"}),
 		uncertainWrites: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gongkai_checker_uncertain_writes_total",
 			Help: "State writes that got no answer, by how they were settled from the bucket's history (stored: the finding was published then; not_stored: the redelivered observation repeats the transition).",
@@ -69,7 +74,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	for _, r := range []string{"pass", "fail", "not_a_report", "no_text", "unreadable"} {
 		m.reports.WithLabelValues(r)
 	}
-	for _, c := range []prometheus.Collector{m.observations, m.ticks, m.terminated, m.transitions, m.findings, m.duplicates, m.conflicts, m.uncertainWrites, m.reports} {
+	for _, c := range []prometheus.Collector{m.observations, m.ticks, m.terminated, m.transitions, m.findings, m.duplicates, m.conflicts, m.uncertainWrites, m.requestCases, m.reports} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

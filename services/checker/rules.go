@@ -24,12 +24,17 @@ const (
 	// KindBlank: fewer than Threshold of the observed columns may be
 	// blank, at all times.
 	KindBlank
+	// KindRequest: a request for information must be answered within a
+	// number of working days of its receipt; one instance per case (the
+	// period is the case number), judged from a request register rather
+	// than a website audit (see requests.go).
+	KindRequest
 )
 
 // Continuous reports whether instances of the kind hold at all times (a
 // single period, "current") and may go back and forth between compliant and
 // not.
-func (k Kind) Continuous() bool { return k != KindPeriodic }
+func (k Kind) Continuous() bool { return k == KindPresent || k == KindFresh || k == KindBlank }
 
 // CurrentPeriod is the period key of continuous obligations.
 const CurrentPeriod = "current"
@@ -58,7 +63,8 @@ type Rule struct {
 	// Periods returns the periods to track at a given time.
 	Periods func(now time.Time) []string
 	// Clock computes an instance's deadline moments. For KindFresh, event
-	// is the newest item's date (YYYY-MM-DD).
+	// is the newest item's date (YYYY-MM-DD); for KindRequest, the case's
+	// deadline date (from CaseDue).
 	Clock func(period string, a *registry.Agency, event string) (Clock, Due, error)
 	// Escalate returns when a continuous violation that began at from is
 	// escalated.
@@ -66,6 +72,10 @@ type Rule struct {
 	// Matches reports whether a found item fulfils a periodic obligation
 	// for a period.
 	Matches func(item events.Item, period string) bool
+	// CaseDue computes a request case's deadline date (YYYY-MM-DD) from its
+	// receipt (or corrected receipt), extension and tolled periods; only
+	// for KindRequest.
+	CaseDue func(c events.RequestCase) (string, Due, error)
 	// Waived reports whether the agency has a waiver covering the period
 	// at a time, and why.
 	Waived func(a *registry.Agency, period string, at time.Time) (bool, string)
@@ -89,4 +99,7 @@ type Rules interface {
 	Lookup(a *registry.Agency, packID, obligationID string) (Rule, bool)
 	// Title returns an obligation's title (empty when unknown).
 	Title(packID, obligationID string) events.Text
+	// ForCase returns the rule a request received on a date falls under:
+	// the answer obligation of the law in force that day.
+	ForCase(a *registry.Agency, received string) (Rule, bool)
 }

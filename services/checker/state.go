@@ -121,6 +121,9 @@ type Facts struct {
 	// Note explains the verdict further (a blank column count, a trigger
 	// date that is unknown).
 	Note string
+	// ClockEvent, when set, is the date the rule's clock counts from
+	// instead of PublishedOn: a request case's deadline date.
+	ClockEvent string
 }
 
 // Clock gives the moments at which an instance's clock state changes.

@@ -24,6 +24,7 @@ Usage:
   gongkai obligations list|due   the obligations of the embedded rule packs
   gongkai config check [flags]   validate a registry file and rule packs
   gongkai agencies import FILE   convert a spreadsheet (CSV) export into a registry
+  gongkai requests import FILE   publish a register of requests for information to be judged
   gongkai sim serve [flags]      serve a simulated fleet of agency websites
   gongkai evidence get HASH      retrieve a fetched body from the evidence store
   gongkai version
@@ -55,6 +56,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		"obligations":  cmdObligations,
 		"config":       cmdConfig,
 		"agencies":     cmdAgencies,
+		"requests":     cmdRequests,
 		"sim":          cmdSim,
 		"evidence":     cmdEvidence,
 		"version": func(_ context.Context, _ []string, stdout, _ io.Writer) int {

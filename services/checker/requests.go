@@ -1,0 +1,125 @@
+package checker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/gongkai/gongkai/pkg/events"
+)
+
+// Requests for information (依申请公开) are judged from request registers
+// (events.Requests, published by `gongkai requests import`), not from
+// website audits. Each case is one instance whose period is the case
+// number, under the answer obligation of the law in force on its receipt
+// date (the 2008 regulation's 15 working days before 2019-05-15, the 2019
+// revision's 20 after; FOIA's 20 for US agencies). Its deadline is computed
+// once per register from the receipt (or the corrected request's receipt),
+// the extension and the tolled periods, and stored as the instance's due
+// date, from which the daily tick moves it to due_soon and past the
+// deadline. An answer settles it: satisfied by the deadline, satisfied_late
+// after it.
+
+// handleRequests judges every case of a request register.
+func (s *Service) handleRequests(ctx context.Context, m jetstream.Msg, ev events.Event) {
+	reqs, err := events.Decode[events.Requests](ev)
+	if err != nil {
+		s.term(m, "requests", err.Error())
+		return
+	}
+	agency, ok := s.opts.Registry.Get(reqs.AgencyID)
+	if !ok {
+		s.term(m, "requests", fmt.Sprintf("agency %q is not in the registry", reqs.AgencyID))
+		return
+	}
+	now := s.opts.Now()
+	var errs []error
+	for _, c := range reqs.Cases {
+		r, ok := s.opts.Rules.ForCase(agency, c.Received)
+		if !ok {
+			s.metrics.requestCases.WithLabelValues("no_obligation").Inc()
+			s.log.Warn("request case not judged: no answer obligation covers it",
+				"agency", agency.ID, "case", c.ID, "received", c.Received, "jurisdiction", agency.Jurisdiction)
+			continue
+		}
+		deadline, _, err := r.CaseDue(c)
+		if err != nil {
+			s.metrics.requestCases.WithLabelValues("invalid").Inc()
+			s.log.Warn("request case not judged", "agency", agency.ID, "case", c.ID, "err", err)
+			continue
+		}
+		f := Facts{Look: LookAbsent, ClockEvent: deadline, Note: c.Title}
+		if c.Answered != "" {
+			f.Look, f.PublishedOn = LookFound, c.Answered
+		}
+		if err := s.evaluate(ctx, agency, r, c.ID, f, now); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		s.metrics.requestCases.WithLabelValues("judged").Inc()
+	}
+	if err := errors.Join(errs...); err != nil {
+		s.log.Warn("evaluate request register", "agency", reqs.AgencyID, "err", err)
+		_ = m.NakWithDelay(5 * time.Second)
+		return
+	}
+	_ = m.Ack()
+}
+
+// clockEvent is what the daily tick passes to a rule's clock for a stored
+// instance: a request case's deadline date, kept as its due date.
+func (s *Service) clockEvent(r Rule, dueAt time.Time) string {
+	if r.Kind != KindRequest || dueAt.IsZero() {
+		return ""
+	}
+	return dueAt.In(s.opts.Location).Format(events.DateLayout)
+}
+
+// explainRequest words a request case's transitions.
+func explainRequest(f events.Finding, inst *Instance, loc *time.Location) events.Text {
+	due := f.DueAt.In(loc).Format(events.DateLayout)
+	today := f.DecidedAt.In(loc).Format(events.DateLayout)
+	what, whatEN := "申请"+f.Period, "Request "+f.Period
+	if inst.Note != "" {
+		what += "（" + inst.Note + "）"
+		whatEN += " (" + inst.Note + ")"
+	}
+	switch f.To {
+	case events.StateNotDue:
+		return events.Text{
+			ZH: fmt.Sprintf("%s应于%s前答复，尚未到期。", what, due),
+			EN: fmt.Sprintf("%s must be answered by %s; not yet due.", whatEN, due),
+		}
+	case events.StateDueSoon:
+		return events.Text{
+			ZH: fmt.Sprintf("%s应于%s前答复，截至%s尚未答复，请按期答复。", what, due, today),
+			EN: fmt.Sprintf("%s must be answered by %s and is unanswered as of %s; please answer it on time.", whatEN, due, today),
+		}
+	case events.StateOverdue, events.StateEscalated:
+		esc, escEN := "", ""
+		if f.To == events.StateEscalated {
+			esc, escEN = "，已提请上级政务公开部门督办", "; escalated to the supervising office"
+		}
+		return events.Text{
+			ZH: fmt.Sprintf("%s应于%s前答复，截至%s仍未答复，已超过法定答复期限%s。", what, due, today, esc),
+			EN: fmt.Sprintf("%s was due to be answered by %s and is still unanswered as of %s: past the legal time limit%s.", whatEN, due, today, escEN),
+		}
+	case events.StateSatisfied:
+		return events.Text{
+			ZH: fmt.Sprintf("%s已于%s答复，未超过答复期限%s。", what, dateOr(f.PublishedOn, today), due),
+			EN: fmt.Sprintf("%s was answered on %s, within the time limit of %s.", whatEN, dateOr(f.PublishedOn, today), due),
+		}
+	case events.StateSatisfiedLate:
+		return events.Text{
+			ZH: fmt.Sprintf("%s已于%s答复，超过答复期限%s。", what, dateOr(f.PublishedOn, today), due),
+			EN: fmt.Sprintf("%s was answered on %s, after the time limit of %s.", whatEN, dateOr(f.PublishedOn, today), due),
+		}
+	}
+	return events.Text{
+		ZH: fmt.Sprintf("%s状态变为%s。", what, f.To),
+		EN: fmt.Sprintf("%s is now %s.", whatEN, f.To),
+	}
+}

@@ -1,0 +1,233 @@
+package checker_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/gongkai/gongkai/pkg/events"
+	"github.com/gongkai/gongkai/pkg/events/eventstest"
+)
+
+// allFindings reads every finding in the stream, in order.
+func allFindings(t testing.TB, js jetstream.JetStream) []events.Finding {
+	t.Helper()
+	ctx := context.Background()
+	c, err := js.OrderedConsumer(ctx, events.StreamFindings, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := c.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []events.Finding
+	if info.NumPending == 0 {
+		return nil
+	}
+	batch, err := c.Fetch(int(info.NumPending), jetstream.FetchMaxWait(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for m := range batch.Messages() {
+		ev, err := events.Unmarshal(m.Data())
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := events.Decode[events.Finding](ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+func publishRequests(t testing.TB, js jetstream.JetStream, r events.Requests, id string) {
+	t.Helper()
+	ev, err := events.New("test", id, r.AgencyID, r.RecordedAt, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := events.Publish(context.Background(), js, events.ObservationSubject(r.AgencyID), ev); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Request cases are judged against the answer deadline of the law in force
+// on their receipt, in working days of the official calendar (oracles from
+// reference/calendar-cn.md), with extension, tolling and correction, and
+// the daily tick moves the pending ones.
+func TestRequestCasesJudgedByWorkingDays(t *testing.T) {
+	srv := eventstest.RunServer(t, "")
+	_, js := eventstest.Connect(t, srv.URL)
+	reg := testRegistry(t, 1)
+	clock := time.Date(2026, 3, 6, 10, 0, 0, 0, cst)
+	c := startChecker(t, js, reg, rules(t), func() time.Time { return clock })
+	publishRequests(t, js, events.Requests{AgencyID: "a00000", Source: "requests.csv", RecordedAt: clock, Cases: []events.RequestCase{
+		// 2026-01-30 + 20 working days = 2026-03-05 (Spring Festival and
+		// two make-up Saturdays on the way): past, unanswered.
+		{ID: "A", Title: "招生计划", Received: "2026-01-30"},
+		// Extended: + 40 working days = 2026-04-02, not due yet.
+		{ID: "B", Received: "2026-01-30", Extended: true},
+		// 2025-09-26 + 20 = 2025-10-30: answered that day, and a day late.
+		{ID: "C", Received: "2025-09-26", Answered: "2025-10-30"},
+		{ID: "D", Received: "2025-09-26", Answered: "2025-10-31"},
+		// 2024-02-05 + 20 = 2024-03-08, but five working days tolled in
+		// between (3/1, 3/4–3/7) move it to 2024-03-15.
+		{ID: "E", Received: "2024-02-05", Answered: "2024-03-14", Tolled: []events.DateRange{{From: "2024-03-01", To: "2024-03-07"}}},
+		// Received under the 2008 regulation (15 working days).
+		{ID: "F", Received: "2019-05-14", Answered: "2019-05-20"},
+		// Corrected on 2026-03-02: 20 working days from then, 2026-03-30.
+		{ID: "G", Received: "2026-02-02", Corrected: "2026-03-02"},
+	}}, "req-1")
+	waitConsumed(t, js)
+
+	last := func() map[string]events.Finding {
+		out := map[string]events.Finding{}
+		for _, f := range allFindings(t, js) {
+			if f.AgencyID == "a00000" {
+				out[f.Period] = f
+			}
+		}
+		return out
+	}
+	type want struct {
+		obligation string
+		state      events.State
+		due        string
+	}
+	check := func(when string, wants map[string]want) {
+		t.Helper()
+		got := last()
+		for id, w := range wants {
+			f, ok := got[id]
+			if !ok {
+				t.Errorf("%s: case %s: no finding", when, id)
+				continue
+			}
+			due := f.DueAt.In(cst).Format("2006-01-02")
+			if f.ObligationID != w.obligation || f.To != w.state || due != w.due {
+				t.Errorf("%s: case %s: %s %s due %s, want %s %s due %s", when, id, f.ObligationID, f.To, due, w.obligation, w.state, w.due)
+			}
+		}
+	}
+	check("register", map[string]want{
+		"A": {"CN-R19-REQ", events.StateEscalated, "2026-03-05"}, // the pack escalates at once (escalate_after 0)
+		"B": {"CN-R19-REQ", events.StateNotDue, "2026-04-02"},
+		"C": {"CN-R19-REQ", events.StateSatisfied, "2025-10-30"},
+		"D": {"CN-R19-REQ", events.StateSatisfiedLate, "2025-10-30"},
+		"E": {"CN-R19-REQ", events.StateSatisfied, "2024-03-15"},
+		"F": {"CN-R08-REQ", events.StateSatisfied, "2019-06-04"},
+		"G": {"CN-R19-REQ", events.StateNotDue, "2026-03-30"},
+	})
+	f := last()["A"]
+	if f.Severity != events.SeverityCritical || !strings.Contains(f.Explanation.ZH, "申请A（招生计划）应于2026-03-05前答复") ||
+		!strings.Contains(f.Explanation.EN, "still unanswered as of 2026-03-06") {
+		t.Errorf("case A finding: %s, %q / %q", f.Severity, f.Explanation.ZH, f.Explanation.EN)
+	}
+
+	// The clock alone: on 2026-03-30 both pending cases are within their
+	// reminder lead (5 working days); the next day G is past its deadline.
+	for _, tc := range []struct {
+		at    time.Time
+		wants map[string]want
+	}{
+		{time.Date(2026, 3, 30, 0, 5, 0, 0, cst), map[string]want{
+			"B": {"CN-R19-REQ", events.StateDueSoon, "2026-04-02"},
+			"G": {"CN-R19-REQ", events.StateDueSoon, "2026-03-30"},
+		}},
+		{time.Date(2026, 3, 31, 0, 5, 0, 0, cst), map[string]want{
+			"B": {"CN-R19-REQ", events.StateDueSoon, "2026-04-02"},
+			"G": {"CN-R19-REQ", events.StateEscalated, "2026-03-30"},
+		}},
+	} {
+		if _, err := c.svc.Tick(context.Background(), tc.at); err != nil {
+			t.Fatal(err)
+		}
+		check("tick "+tc.at.Format("01-02"), tc.wants)
+	}
+	if g := last()["G"]; !strings.Contains(g.Explanation.ZH, "申请G应于2026-03-30前答复") {
+		t.Errorf("the tick's finding lost the wording: %q", g.Explanation.ZH)
+	}
+
+	// An answer in a later register settles the case; re-importing the
+	// same register changes nothing.
+	n := len(allFindings(t, js))
+	publishRequests(t, js, events.Requests{AgencyID: "a00000", Source: "requests.csv", RecordedAt: clock, Cases: []events.RequestCase{
+		{ID: "B", Received: "2026-01-30", Extended: true, Answered: "2026-04-01"},
+		{ID: "C", Received: "2025-09-26", Answered: "2025-10-30"},
+	}}, "req-2")
+	waitConsumed(t, js)
+	check("answer", map[string]want{"B": {"CN-R19-REQ", events.StateSatisfied, "2026-04-02"}})
+	if got := len(allFindings(t, js)); got != n+1 {
+		t.Errorf("%d findings after the second register, want %d (one: B answered)", got, n+1)
+	}
+	c.stop(t)
+}
+
+// A case no answer obligation covers (a US agency's request before FOIA's
+// pack applies to its level, here a city) is counted, not judged, and the
+// register is still acknowledged; an invalid register is terminated.
+func TestRequestRegistersBadInput(t *testing.T) {
+	srv := eventstest.RunServer(t, "")
+	_, js := eventstest.Connect(t, srv.URL)
+	reg := testRegistry(t, 1)
+	clock := time.Date(2026, 3, 6, 10, 0, 0, 0, cst)
+	c := startChecker(t, js, reg, rules(t), func() time.Time { return clock })
+	publishRequests(t, js, events.Requests{AgencyID: "a00000", Source: "r.csv", RecordedAt: clock, Cases: []events.RequestCase{
+		{ID: "old", Received: "2001-01-05"}, // before any pack
+		{ID: "ok", Received: "2026-03-02"},
+	}}, "req-1")
+	// Invalid on the wire: the answer before the receipt.
+	bad := events.Requests{AgencyID: "a00000", Source: "r.csv", RecordedAt: clock, Cases: []events.RequestCase{{ID: "x", Received: "2026-03-02"}}}
+	ev, err := events.New("test", "req-bad", "a00000", clock, bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev.Data = []byte(strings.Replace(string(ev.Data), `"received":"2026-03-02"`, `"received":"2026-03-02","answered":"2026-03-01"`, 1))
+	if _, err := events.Publish(context.Background(), js, events.ObservationSubject("a00000"), ev); err != nil {
+		t.Fatal(err)
+	}
+	waitConsumed(t, js)
+	c.stop(t)
+	for label, want := range map[string]float64{"no_obligation": 1, "judged": 1} {
+		if got := gatheredValue(t, c, "gongkai_checker_request_cases_total", label); got != want {
+			t.Errorf("request cases %s: %v, want %v", label, got, want)
+		}
+	}
+	if got := gatheredValue(t, c, "gongkai_checker_messages_terminated_total", "requests"); got != 1 {
+		t.Errorf("terminated registers: %v, want 1", got)
+	}
+	periods := map[string]bool{}
+	for _, f := range allFindings(t, js) {
+		periods[f.Period] = true
+	}
+	if !periods["ok"] || periods["old"] || periods["x"] {
+		t.Errorf("findings for cases %v, want only ok", periods)
+	}
+}
+
+func gatheredValue(t *testing.T, c *running, name, label string) float64 {
+	t.Helper()
+	mfs, err := c.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetValue() == label {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return 0
+}
