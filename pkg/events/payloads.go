@@ -350,7 +350,14 @@ type Finding struct {
 	FailedRules []string `json:"failed_rules,omitempty"`
 	// Explanation says in plain words what happened and what is needed.
 	Explanation Text `json:"explanation"`
+	// Duty is what the obligation asks of the agency when it is not to
+	// publish something: DutyAnswer for a request for information.
+	Duty string `json:"duty,omitempty"`
 }
+
+// DutyAnswer is the Duty of a finding about a request for information: the
+// agency must answer the requester, not publish.
+const DutyAnswer = "answer"
 
 // EventType implements [Payload].
 func (Finding) EventType() string { return TypeFinding }

@@ -157,6 +157,38 @@ var actions = map[events.State][2]string{
 	events.StateUnknown:       {"无法核实（截止%[1]s）", "could not be verified (due %[1]s)"},
 }
 
+// answerLabels and answerActions replace stateLabels and actions for a
+// request for information, which is answered, not published.
+var answerLabels = map[events.State][2]string{
+	events.StateSatisfied:     {"已按期答复", "Answered on time"},
+	events.StateSatisfiedLate: {"逾期后答复", "Answered late"},
+}
+
+var answerActions = map[events.State][2]string{
+	events.StateDueSoon:       {"请于%[1]s前答复", "answer by %[1]s"},
+	events.StateOverdue:       {"已逾期，请尽快答复（截止%[1]s）", "overdue, answer now (due %[1]s)"},
+	events.StateEscalated:     {"逾期未答复，请立即答复（截止%[1]s）", "still unanswered, answer immediately (due %[1]s)"},
+	events.StateSatisfiedLate: {"已于%[2]s答复（截止%[1]s）", "answered %[2]s (due %[1]s)"},
+	events.StateSatisfied:     {"已答复，事项办结", "answered, closed"},
+}
+
+// stateLabel names a finding's new state in language li (0 zh, 1 en).
+func stateLabel(f events.Finding, li int) string {
+	if l, ok := answerLabels[f.To]; ok && f.Duty == events.DutyAnswer {
+		return l[li]
+	}
+	return stateLabels[f.To][li]
+}
+
+// action returns the subject's action clause of a finding, if any.
+func action(f events.Finding) ([2]string, bool) {
+	if a, ok := answerActions[f.To]; ok && f.Duty == events.DutyAnswer {
+		return a, true
+	}
+	a, ok := actions[f.To]
+	return a, ok
+}
+
 // noDue removes the due-date clause of an action.
 func noDue(action string) string {
 	for _, clause := range []string{"（截止%[1]s）", " (due %[1]s)", "请于%[1]s前公开", "publish by %[1]s"} {
@@ -255,7 +287,7 @@ func noticeData(p pendingItem, loc *time.Location, link string, reg *registry.Re
 		Lang: lang, Name: p.Name, Agency: agency, Obligation: f.Obligation.In(lang),
 		Title: shortTitle(f.Obligation.In(lang), lang), Period: periodText(f.Period, lang),
 		Due: due, DueDate: dueDate,
-		StateLabel: stateLabels[f.To][li], Explanation: f.Explanation.In(lang), URL: f.URL,
+		StateLabel: stateLabel(f, li), Explanation: f.Explanation.In(lang), URL: f.URL,
 		PublishedOn: f.PublishedOn, Link: link, Pack: f.PackID + " " + f.PackVersion,
 		Provisional: f.Provisional, Supervisor: p.Supervisor, Evidence: f.Evidence,
 		L: labelSets[lang], Color: stateColors[f.To],
@@ -263,7 +295,7 @@ func noticeData(p pendingItem, loc *time.Location, link string, reg *registry.Re
 	if d.Color == "" {
 		d.Color = "#1565c0"
 	}
-	if a, ok := actions[f.To]; ok {
+	if a, ok := action(f); ok {
 		pub := f.PublishedOn
 		if pub == "" {
 			pub = "?"

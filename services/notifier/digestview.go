@@ -126,7 +126,7 @@ func (s *Service) digestData(items []item, jur string, d calendar.Date) DigestDa
 		due, dueDate := dueText(f.DueAt, loc)
 		di := DigestItem{
 			Agency: name, Link: s.link(f.AgencyID), Obligation: f.Obligation.In(lang), Period: periodText(f.Period, lang),
-			Due: due, DueDate: dueDate, State: stateLabels[f.To][li],
+			Due: due, DueDate: dueDate, State: stateLabel(f, li),
 			Explanation: f.Explanation.In(lang), URL: f.URL, PublishedOn: f.PublishedOn, Color: stateColors[f.To],
 		}
 		if di.Color == "" {

@@ -121,6 +121,23 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "gongkai demo: audit cycle did not complete:", err)
 		return 1
 	}
+	// A request register, as `gongkai requests import` would publish it:
+	// the checker judges each case's answer deadline in working days.
+	if r, ok := demoRequests(reg, asOf); ok {
+		ev, err := events.New("gongkai/demo", "requests-demo-"+r.AgencyID, r.AgencyID, r.RecordedAt, r)
+		if err == nil {
+			_, err = events.Publish(wctx, p.JetStream(), events.ObservationSubject(r.AgencyID), ev)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "gongkai demo:", err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "request register of %s: %d cases imported\n", r.AgencyID, len(r.Cases))
+		if err := waitCycle(wctx, p.JetStream(), len(reg.Agencies), io.Discard); err != nil {
+			fmt.Fprintln(stderr, "gongkai demo: request register not judged:", err)
+			return 1
+		}
+	}
 	if err := report(ctx, p, reg, stdout, nil); err != nil {
 		fmt.Fprintln(stderr, "gongkai demo:", err)
 		return 1
@@ -383,4 +400,25 @@ func (c *demoClock) Set(t time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.base, c.start = t, time.Now()
+}
+
+// demoRequests is a small request register for the first department of
+// the demo fleet, dated relative to the demo's clock: a request received
+// five weeks ago and still unanswered (past the 20 working days), one
+// received last week, and one answered in time.
+func demoRequests(reg *registry.Registry, asOf time.Time) (events.Requests, bool) {
+	for _, id := range reg.IDs() {
+		a, _ := reg.Get(id)
+		if a.Jurisdiction != "" && a.Jurisdiction != "cn" {
+			continue
+		}
+		day := func(days int) string { return asOf.AddDate(0, 0, days).Format(events.DateLayout) }
+		year := asOf.Year()
+		return events.Requests{AgencyID: id, Source: "demo", RecordedAt: asOf, Cases: []events.RequestCase{
+			{ID: fmt.Sprintf("YSQ-%d-0001", year), Title: "辖区内学校校舍安全检查结果", Received: day(-36)},
+			{ID: fmt.Sprintf("YSQ-%d-0002", year), Title: "2025年道路维修资金使用明细", Received: day(-6)},
+			{ID: fmt.Sprintf("YSQ-%d-0003", year), Title: "政府采购合同", Received: day(-40), Answered: day(-25)},
+		}}, true
+	}
+	return events.Requests{}, false
 }
