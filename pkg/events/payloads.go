@@ -355,9 +355,13 @@ type Finding struct {
 	Duty string `json:"duty,omitempty"`
 }
 
-// DutyAnswer is the Duty of a finding about a request for information: the
-// agency must answer the requester, not publish.
-const DutyAnswer = "answer"
+// Duties other than publishing. DutyAnswer: the agency must answer a
+// request for information. DutyCorrectionNotice: it must tell the
+// requester, once, what to correct in an unclear request.
+const (
+	DutyAnswer           = "answer"
+	DutyCorrectionNotice = "correction_notice"
+)
 
 // EventType implements [Payload].
 func (Finding) EventType() string { return TypeFinding }

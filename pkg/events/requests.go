@@ -41,6 +41,10 @@ type RequestCase struct {
 	// the day of submission in person, the day registered post was signed
 	// for, the day both sides confirmed an online request).
 	Received string `json:"received"`
+	// CorrectionRequested is the day the agency told the requester, once
+	// and for all, what to correct in an unclear request (一次性告知补正,
+	// 2019 art. 30: within 7 working days of the receipt).
+	CorrectionRequested string `json:"correction_requested,omitempty"`
 	// Corrected, when the agency asked for a correction (补正, 2019 art. 30),
 	// is the day it received the corrected request; the answer clock counts
 	// from it.
@@ -102,12 +106,19 @@ func (c RequestCase) Validate() error {
 	if c.Received == "" {
 		errs = append(errs, errors.New("received is empty"))
 	}
-	for _, err := range []error{checkDate("received", c.Received), checkDate("corrected", c.Corrected), checkDate("answered", c.Answered)} {
+	for _, err := range []error{checkDate("received", c.Received), checkDate("correction_requested", c.CorrectionRequested),
+		checkDate("corrected", c.Corrected), checkDate("answered", c.Answered)} {
 		errs = append(errs, err)
 	}
 	// YYYY-MM-DD strings order like the dates they name.
 	if c.Received != "" && c.Corrected != "" && c.Corrected < c.Received {
 		errs = append(errs, fmt.Errorf("corrected %s is before received %s", c.Corrected, c.Received))
+	}
+	if c.Received != "" && c.CorrectionRequested != "" && c.CorrectionRequested < c.Received {
+		errs = append(errs, fmt.Errorf("correction_requested %s is before received %s", c.CorrectionRequested, c.Received))
+	}
+	if c.CorrectionRequested != "" && c.Corrected != "" && c.Corrected < c.CorrectionRequested {
+		errs = append(errs, fmt.Errorf("corrected %s is before correction_requested %s", c.Corrected, c.CorrectionRequested))
 	}
 	if c.Received != "" && c.Answered != "" && c.Answered < c.Received {
 		errs = append(errs, fmt.Errorf("answered %s is before received %s", c.Answered, c.Received))

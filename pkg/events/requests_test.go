@@ -19,7 +19,7 @@ func exampleRequests() events.Requests {
 		RecordedAt: time.Date(2026, 3, 10, 9, 0, 0, 0, shanghai),
 		Cases: []events.RequestCase{
 			{ID: "YSQ-2026-0007", Title: "2025年义务教育学校招生计划", Received: "2026-01-30"},
-			{ID: "YSQ-2026-0011", Title: "某中学改扩建工程批复文件", Received: "2026-02-02", Corrected: "2026-02-05",
+			{ID: "YSQ-2026-0011", Title: "某中学改扩建工程批复文件", Received: "2026-02-02", CorrectionRequested: "2026-02-03", Corrected: "2026-02-05",
 				Extended: true, Tolled: []events.DateRange{{From: "2026-02-10", To: "2026-02-24"}}},
 			{ID: "YSQ-2025-0093", Received: "2025-12-15", Answered: "2026-01-09"},
 		},
@@ -75,6 +75,8 @@ func TestRequestsValidate(t *testing.T) {
 		"bad date":          {func(r *events.Requests) { r.Cases[0].Received = "2026/01/30" }, `cases[0]: received "2026/01/30" is not a YYYY-MM-DD date`},
 		"answer before":     {func(r *events.Requests) { r.Cases[2].Answered = "2025-12-01" }, "cases[2]: answered 2025-12-01 is before received 2025-12-15"},
 		"correction before": {func(r *events.Requests) { r.Cases[1].Corrected = "2026-01-01" }, "cases[1]: corrected 2026-01-01 is before received 2026-02-02"},
+		"correction notice before": {func(r *events.Requests) { r.Cases[1].CorrectionRequested = "2026-02-01" }, "cases[1]: correction_requested 2026-02-01 is before received 2026-02-02"},
+		"corrected before notice":   {func(r *events.Requests) { r.Cases[1].CorrectionRequested = "2026-02-06" }, "cases[1]: corrected 2026-02-05 is before correction_requested 2026-02-06"},
 		"tolled backwards":  {func(r *events.Requests) { r.Cases[1].Tolled[0].To = "2026-02-01" }, "cases[1]: tolled[0] ends 2026-02-01 before it starts 2026-02-10"},
 		"tolled open":       {func(r *events.Requests) { r.Cases[1].Tolled[0].To = "" }, "cases[1]: tolled[0] needs both from and to"},
 		"too many": {func(r *events.Requests) {

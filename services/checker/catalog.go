@@ -125,13 +125,13 @@ func (c *catalogRules) Title(packID, obligationID string) events.Text {
 }
 
 // ForCase implements Rules.
-func (c *catalogRules) ForCase(a *registry.Agency, received string) (Rule, bool) {
+func (c *catalogRules) ForCase(a *registry.Agency, kind, received string) (Rule, bool) {
 	d, err := calendar.ParseDate(received)
 	if err != nil {
 		return Rule{}, false
 	}
 	ag := agencyOf(a)
-	for _, o := range c.cat.Select(a.Jurisdiction, requestAnswer, d) {
+	for _, o := range c.cat.Select(a.Jurisdiction, kind, d) {
 		if o.AppliesTo(ag) {
 			return c.cached(o)
 		}
@@ -139,15 +139,18 @@ func (c *catalogRules) ForCase(a *registry.Agency, received string) (Rule, bool)
 	return Rule{}, false
 }
 
-// requestAnswer is the pack kind of the obligations to answer a request.
-const requestAnswer = "request-answer"
+// The pack kinds of the obligations about requests for information: to
+// answer a request, and to ask once for a correction of an unclear one.
+const (
+	RequestAnswer     = "request-answer"
+	RequestCorrection = "request-correction"
+)
 
 // kindOf decides how an obligation is judged from its pack data, or false
 // when the pipeline cannot judge it (proactive disclosure of single
-// documents and the correction notice of a request: they need a record of
-// each document or notice, not a website audit or a request register).
+// documents: it needs a record of each document, not a website audit).
 func kindOf(o *obligation.Obligation) (Kind, bool) {
-	if o.Kind == requestAnswer {
+	if o.Kind == RequestAnswer || o.Kind == RequestCorrection {
 		return KindRequest, o.Period.Kind == obligation.EventDriven && o.Deadline.Kind == obligation.AfterEvent
 	}
 	switch o.Completeness.Profile.Name {
@@ -259,16 +262,25 @@ func (c *catalogRules) rule(o *obligation.Obligation) (Rule, bool) {
 			return Clock{DueAt: due.At, DueSoonAt: o.DueSoonAt(due), EscalateAt: o.EscalateAt(due)},
 				Due{Provisional: cal.Day(d).Provisional, CalendarVersion: cal.Version()}, nil
 		}
+		correction := o.Kind == RequestCorrection
+		r.Duty = events.DutyAnswer
+		if correction {
+			r.Duty = events.DutyCorrectionNotice
+		}
 		r.CaseDue = func(c events.RequestCase) (string, Due, error) {
 			from := c.Received
-			if c.Corrected != "" {
-				from = c.Corrected // 2019 art. 30: the clock counts from the corrected request
+			if c.Corrected != "" && !correction {
+				from = c.Corrected // 2019 art. 30: the answer clock counts from the corrected request
 			}
 			ev, err := calendar.ParseDate(from)
 			if err != nil {
 				return "", Due{}, fmt.Errorf("case %s: %w", c.ID, err)
 			}
 			in := obligation.DueInput{EventDate: ev, Extended: c.Extended}
+			if correction {
+				// The correction notice has neither extension nor tolling.
+				return due(o, c, in)
+			}
 			for _, t := range c.Tolled {
 				f, err1 := calendar.ParseDate(t.From)
 				e, err2 := calendar.ParseDate(t.To)
@@ -277,15 +289,7 @@ func (c *catalogRules) rule(o *obligation.Obligation) (Rule, bool) {
 				}
 				in.Tolling = append(in.Tolling, obligation.Interval{From: f, To: e})
 			}
-			p, err := o.ParsePeriod(c.ID)
-			if err != nil {
-				return "", Due{}, fmt.Errorf("case %s: %w", c.ID, err)
-			}
-			d, err := o.Due(p, in)
-			if err != nil {
-				return "", Due{}, fmt.Errorf("case %s: %w", c.ID, err)
-			}
-			return d.Date.String(), Due{Provisional: d.Provisional, CalendarVersion: d.CalendarVersion}, nil
+			return due(o, c, in)
 		}
 		return r, true
 	}
@@ -422,4 +426,17 @@ func (c *catalogRules) rule(o *obligation.Obligation) (Rule, bool) {
 		}
 	}
 	return r, true
+}
+
+// due computes the deadline date of a request case under o.
+func due(o *obligation.Obligation, c events.RequestCase, in obligation.DueInput) (string, Due, error) {
+	p, err := o.ParsePeriod(c.ID)
+	if err != nil {
+		return "", Due{}, fmt.Errorf("case %s: %w", c.ID, err)
+	}
+	d, err := o.Due(p, in)
+	if err != nil {
+		return "", Due{}, fmt.Errorf("case %s: %w", c.ID, err)
+	}
+	return d.Date.String(), Due{Provisional: d.Provisional, CalendarVersion: d.CalendarVersion}, nil
 }

@@ -825,9 +825,7 @@ func (s *Service) finding(a *registry.Agency, r Rule, inst *Instance, from event
 		DecidedAt: now, Evidence: inst.Evidence, URL: inst.URL, PublishedOn: inst.PublishedOn,
 		FailedRules: inst.FailedRules,
 	}
-	if r.Kind == KindRequest {
-		f.Duty = events.DutyAnswer
-	}
+	f.Duty = r.Duty
 	if r.Kind.Continuous() {
 		f.DueAt = time.Time{}
 		if r.Kind == KindFresh && inst.DueAt.Unix() > 0 {

@@ -38,28 +38,39 @@ func (s *Service) handleRequests(ctx context.Context, m jetstream.Msg, ev events
 	now := s.opts.Now()
 	var errs []error
 	for _, c := range reqs.Cases {
-		r, ok := s.opts.Rules.ForCase(agency, c.Received)
-		if !ok {
-			s.metrics.requestCases.WithLabelValues("no_obligation").Inc()
-			s.log.Warn("request case not judged: no answer obligation covers it",
-				"agency", agency.ID, "case", c.ID, "received", c.Received, "jurisdiction", agency.Jurisdiction)
-			continue
+		// The answer; and, when the agency asked for a correction, whether
+		// it asked in time (a case without one has no such instance: the
+		// register cannot tell an unclear request that was never flagged).
+		judge := []struct {
+			kind, done string
+		}{{RequestAnswer, c.Answered}}
+		if c.CorrectionRequested != "" {
+			judge = append(judge, struct{ kind, done string }{RequestCorrection, c.CorrectionRequested})
 		}
-		deadline, _, err := r.CaseDue(c)
-		if err != nil {
-			s.metrics.requestCases.WithLabelValues("invalid").Inc()
-			s.log.Warn("request case not judged", "agency", agency.ID, "case", c.ID, "err", err)
-			continue
+		for _, j := range judge {
+			r, ok := s.opts.Rules.ForCase(agency, j.kind, c.Received)
+			if !ok {
+				s.metrics.requestCases.WithLabelValues("no_obligation").Inc()
+				s.log.Warn("request case not judged: no obligation covers it", "agency", agency.ID, "case", c.ID,
+					"obligation", j.kind, "received", c.Received, "jurisdiction", agency.Jurisdiction)
+				continue
+			}
+			deadline, _, err := r.CaseDue(c)
+			if err != nil {
+				s.metrics.requestCases.WithLabelValues("invalid").Inc()
+				s.log.Warn("request case not judged", "agency", agency.ID, "case", c.ID, "obligation", j.kind, "err", err)
+				continue
+			}
+			f := Facts{Look: LookAbsent, ClockEvent: deadline, Note: c.Title}
+			if j.done != "" {
+				f.Look, f.PublishedOn = LookFound, j.done
+			}
+			if err := s.evaluate(ctx, agency, r, c.ID, f, now); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			s.metrics.requestCases.WithLabelValues("judged").Inc()
 		}
-		f := Facts{Look: LookAbsent, ClockEvent: deadline, Note: c.Title}
-		if c.Answered != "" {
-			f.Look, f.PublishedOn = LookFound, c.Answered
-		}
-		if err := s.evaluate(ctx, agency, r, c.ID, f, now); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		s.metrics.requestCases.WithLabelValues("judged").Inc()
 	}
 	if err := errors.Join(errs...); err != nil {
 		s.log.Warn("evaluate request register", "agency", reqs.AgencyID, "err", err)
@@ -86,6 +97,9 @@ func explainRequest(f events.Finding, inst *Instance, loc *time.Location) events
 	if inst.Note != "" {
 		what += "（" + inst.Note + "）"
 		whatEN += " (" + inst.Note + ")"
+	}
+	if f.Duty == events.DutyCorrectionNotice {
+		return explainCorrection(f, what, whatEN, due, today)
 	}
 	switch f.To {
 	case events.StateNotDue:
@@ -121,5 +135,26 @@ func explainRequest(f events.Finding, inst *Instance, loc *time.Location) events
 	return events.Text{
 		ZH: fmt.Sprintf("%s状态变为%s。", what, f.To),
 		EN: fmt.Sprintf("%s is now %s.", whatEN, f.To),
+	}
+}
+
+// explainCorrection words the transitions of the correction notice
+// (2019 art. 30: within 7 working days of the receipt, once).
+func explainCorrection(f events.Finding, what, whatEN, due, today string) events.Text {
+	switch f.To {
+	case events.StateSatisfied:
+		return events.Text{
+			ZH: fmt.Sprintf("%s内容不明确，已于%s一次性告知申请人补正，未超过告知期限%s。", what, dateOr(f.PublishedOn, today), due),
+			EN: fmt.Sprintf("%s was unclear; the requester was told what to correct on %s, within the time limit of %s.", whatEN, dateOr(f.PublishedOn, today), due),
+		}
+	case events.StateSatisfiedLate:
+		return events.Text{
+			ZH: fmt.Sprintf("%s内容不明确，于%s才告知申请人补正，超过7个工作日的告知期限%s。", what, dateOr(f.PublishedOn, today), due),
+			EN: fmt.Sprintf("%s was unclear; the requester was told what to correct only on %s, after the 7-working-day limit of %s.", whatEN, dateOr(f.PublishedOn, today), due),
+		}
+	}
+	return events.Text{
+		ZH: fmt.Sprintf("%s的补正告知状态变为%s（期限%s）。", what, f.To, due),
+		EN: fmt.Sprintf("The correction notice of %s is now %s (limit %s).", whatEN, f.To, due),
 	}
 }

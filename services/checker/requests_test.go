@@ -82,7 +82,10 @@ func TestRequestCasesJudgedByWorkingDays(t *testing.T) {
 		// Received under the 2008 regulation (15 working days).
 		{ID: "F", Received: "2019-05-14", Answered: "2019-05-20"},
 		// Corrected on 2026-03-02: 20 working days from then, 2026-03-30.
-		{ID: "G", Received: "2026-02-02", Corrected: "2026-03-02"},
+		// The correction was asked for a day after the 7 working days
+		// (2026-02-02 + 7 = 2026-02-11); H asked on the last day.
+		{ID: "G", Received: "2026-02-02", CorrectionRequested: "2026-02-12", Corrected: "2026-03-02"},
+		{ID: "H", Received: "2026-02-02", CorrectionRequested: "2026-02-11"},
 	}}, "req-1")
 	waitConsumed(t, js)
 
@@ -90,7 +93,7 @@ func TestRequestCasesJudgedByWorkingDays(t *testing.T) {
 		out := map[string]events.Finding{}
 		for _, f := range allFindings(t, js) {
 			if f.AgencyID == "a00000" {
-				out[f.Period] = f
+				out[f.ObligationID+"/"+f.Period] = f
 			}
 		}
 		return out
@@ -104,7 +107,7 @@ func TestRequestCasesJudgedByWorkingDays(t *testing.T) {
 		t.Helper()
 		got := last()
 		for id, w := range wants {
-			f, ok := got[id]
+			f, ok := got[w.obligation+"/"+id]
 			if !ok {
 				t.Errorf("%s: case %s: no finding", when, id)
 				continue
@@ -124,7 +127,14 @@ func TestRequestCasesJudgedByWorkingDays(t *testing.T) {
 		"F": {"CN-R08-REQ", events.StateSatisfied, "2019-06-04"},
 		"G": {"CN-R19-REQ", events.StateNotDue, "2026-03-30"},
 	})
-	f := last()["A"]
+	check("correction notices", map[string]want{
+		"G": {"CN-R19-REQ-CORRECT", events.StateSatisfiedLate, "2026-02-11"},
+		"H": {"CN-R19-REQ-CORRECT", events.StateSatisfied, "2026-02-11"},
+	})
+	if g := last()["CN-R19-REQ-CORRECT/G"]; g.Duty != events.DutyCorrectionNotice || !strings.Contains(g.Explanation.ZH, "于2026-02-12才告知申请人补正") {
+		t.Errorf("correction finding: duty %q, %q", g.Duty, g.Explanation.ZH)
+	}
+	f := last()["CN-R19-REQ/A"]
 	if f.Severity != events.SeverityCritical || !strings.Contains(f.Explanation.ZH, "申请A（招生计划）应于2026-03-05前答复") ||
 		!strings.Contains(f.Explanation.EN, "still unanswered as of 2026-03-06") {
 		t.Errorf("case A finding: %s, %q / %q", f.Severity, f.Explanation.ZH, f.Explanation.EN)
@@ -150,7 +160,7 @@ func TestRequestCasesJudgedByWorkingDays(t *testing.T) {
 		}
 		check("tick "+tc.at.Format("01-02"), tc.wants)
 	}
-	if g := last()["G"]; !strings.Contains(g.Explanation.ZH, "申请G应于2026-03-30前答复") {
+	if g := last()["CN-R19-REQ/G"]; !strings.Contains(g.Explanation.ZH, "申请G应于2026-03-30前答复") {
 		t.Errorf("the tick's finding lost the wording: %q", g.Explanation.ZH)
 	}
 
@@ -204,7 +214,9 @@ func TestRequestRegistersBadInput(t *testing.T) {
 	}
 	periods := map[string]bool{}
 	for _, f := range allFindings(t, js) {
-		periods[f.Period] = true
+		if strings.HasPrefix(f.ObligationID, "CN-R19-REQ") {
+			periods[f.Period] = true
+		}
 	}
 	if !periods["ok"] || periods["old"] || periods["x"] {
 		t.Errorf("findings for cases %v, want only ok", periods)

@@ -72,6 +72,9 @@ type Rule struct {
 	// Matches reports whether a found item fulfils a periodic obligation
 	// for a period.
 	Matches func(item events.Item, period string) bool
+	// Duty is the finding's duty (events.DutyAnswer, …), empty for
+	// obligations to publish.
+	Duty string
 	// CaseDue computes a request case's deadline date (YYYY-MM-DD) from its
 	// receipt (or corrected receipt), extension and tolled periods; only
 	// for KindRequest.
@@ -99,7 +102,8 @@ type Rules interface {
 	Lookup(a *registry.Agency, packID, obligationID string) (Rule, bool)
 	// Title returns an obligation's title (empty when unknown).
 	Title(packID, obligationID string) events.Text
-	// ForCase returns the rule a request received on a date falls under:
-	// the answer obligation of the law in force that day.
-	ForCase(a *registry.Agency, received string) (Rule, bool)
+	// ForCase returns the rule of a kind (RequestAnswer or
+	// RequestCorrection) that a request received on a date falls under:
+	// the obligation of the law in force that day.
+	ForCase(a *registry.Agency, kind, received string) (Rule, bool)
 }

@@ -172,18 +172,41 @@ var answerActions = map[events.State][2]string{
 	events.StateSatisfied:     {"已答复，事项办结", "answered, closed"},
 }
 
+var correctionLabels = map[events.State][2]string{
+	events.StateSatisfied:     {"已按期告知补正", "Correction asked on time"},
+	events.StateSatisfiedLate: {"逾期告知补正", "Correction asked late"},
+}
+
+var correctionActions = map[events.State][2]string{
+	events.StateSatisfiedLate: {"于%[2]s才告知补正（期限%[1]s）", "correction asked only on %[2]s (limit %[1]s)"},
+	events.StateSatisfied:     {"已按期告知补正", "correction asked on time"},
+}
+
 // stateLabel names a finding's new state in language li (0 zh, 1 en).
 func stateLabel(f events.Finding, li int) string {
-	if l, ok := answerLabels[f.To]; ok && f.Duty == events.DutyAnswer {
-		return l[li]
+	switch f.Duty {
+	case events.DutyAnswer:
+		if l, ok := answerLabels[f.To]; ok {
+			return l[li]
+		}
+	case events.DutyCorrectionNotice:
+		if l, ok := correctionLabels[f.To]; ok {
+			return l[li]
+		}
 	}
 	return stateLabels[f.To][li]
 }
 
 // action returns the subject's action clause of a finding, if any.
 func action(f events.Finding) ([2]string, bool) {
-	if a, ok := answerActions[f.To]; ok && f.Duty == events.DutyAnswer {
-		return a, true
+	switch f.Duty {
+	case events.DutyAnswer:
+		if a, ok := answerActions[f.To]; ok {
+			return a, true
+		}
+	case events.DutyCorrectionNotice:
+		a, ok := correctionActions[f.To]
+		return a, ok
 	}
 	a, ok := actions[f.To]
 	return a, ok

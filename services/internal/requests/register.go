@@ -26,7 +26,7 @@ import (
 // (case-insensitive, in any order; the Chinese headers of Aliases are
 // accepted too). agency, case and received are required.
 func Columns() []string {
-	return []string{"agency", "case", "title", "received", "corrected", "extended", "tolled", "answered"}
+	return []string{"agency", "case", "title", "received", "correction_requested", "corrected", "extended", "tolled", "answered"}
 }
 
 // Aliases maps the Chinese headers of typical request-register exports to
@@ -37,6 +37,7 @@ func Aliases() map[string]string {
 		"申请编号": "case", "编号": "case", "受理编号": "case",
 		"申请内容": "title", "申请事项": "title",
 		"收到申请日期": "received", "收到日期": "received", "受理日期": "received",
+		"告知补正日期": "correction_requested", "补正告知日期": "correction_requested",
 		"收到补正日期": "corrected", "补正日期": "corrected",
 		"延期": "extended", "延长答复期限": "extended",
 		"不计入期限": "tolled", "征求意见期间": "tolled",
@@ -179,6 +180,7 @@ func Parse(name string, data []byte, known func(agency string) bool) (*Register,
 			return d
 		}
 		c.Received = date("received", true)
+		c.CorrectionRequested = date("correction_requested", false)
 		c.Corrected = date("corrected", false)
 		c.Answered = date("answered", false)
 		if v := cell("extended"); v != "" {

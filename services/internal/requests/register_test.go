@@ -25,9 +25,9 @@ func TestParseSample(t *testing.T) {
 		t.Fatalf("agencies %s, %d cases", got, reg.Len())
 	}
 	c := reg.Cases["sim-0000-00"][1]
-	want := events.RequestCase{ID: "YSQ-2026-0011", Title: "某中学改扩建工程批复文件", Received: "2026-02-02", Corrected: "2026-02-05",
+	want := events.RequestCase{ID: "YSQ-2026-0011", Title: "某中学改扩建工程批复文件", Received: "2026-02-02", CorrectionRequested: "2026-02-03", Corrected: "2026-02-05",
 		Extended: true, Tolled: []events.DateRange{{From: "2026-02-10", To: "2026-02-24"}}}
-	if c.ID != want.ID || c.Title != want.Title || c.Received != want.Received || c.Corrected != want.Corrected ||
+	if c.ID != want.ID || c.Title != want.Title || c.Received != want.Received || c.Corrected != want.Corrected || c.CorrectionRequested != want.CorrectionRequested ||
 		!c.Extended || len(c.Tolled) != 1 || c.Tolled[0] != want.Tolled[0] || c.Answered != "" {
 		t.Fatalf("case %+v, want %+v", c, want)
 	}
