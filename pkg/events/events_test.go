@@ -49,6 +49,21 @@ func examples() map[string]events.Payload {
 						TextError: "read report.doc: legacy OLE document (.doc/.wps/.xls); convert it to DOCX or PDF: unsupported document format"},
 				},
 			}, {
+				Key: events.ColumnBudget, URL: "http://czj.huaian.example/zfxxgk/yjs/", Outcome: events.OutcomeOK,
+				ItemCount: 1, Newest: "2025-02-14", Pages: 1,
+				Evidence: "4e07408562bedb8b60ce05c1decfe3ad16b72230967de01f640b7e4729b49fce",
+				Items: []events.Item{{
+					Title: "淮安市财政局2025年部门预算", URL: "http://czj.huaian.example/zfxxgk/yjs/202502/t20250214_1.html", Date: "2025-02-14", Year: 2025,
+					Evidence: "4b227777d4dd1fc61c6f884f48641d02b4d121d3fd328cb08b5531fcacdabf8a",
+					Text:     "ef2d127de37b942baad06145e54b0c619a1f22327b2ebbcfbec78f5564afe39d", TextSource: "http://czj.huaian.example/zfxxgk/yjs/202502/t20250214_1.html",
+					Budget: &events.BudgetText{
+						Kind:         events.BudgetKindBudget,
+						Tables:       []string{"收支总表", "收入总表", "支出总表", "财政拨款收支总表", "一般公共预算支出表", "一般公共预算基本支出表"},
+						Explanations: []string{"机关运行经费", "三公经费"},
+						Sources:      []string{"http://czj.huaian.example/zfxxgk/yjs/202502/t20250214_1.html"},
+					},
+				}},
+			}, {
 				Key: "leaders", URL: "http://czj.huaian.example/zfxxgk/ldjs/", Outcome: events.OutcomeOK, Blank: true, Pages: 1,
 			}, {
 				Key: "policy_interpretation", URL: "http://czj.huaian.example/zfxxgk/zcjd/", Outcome: events.OutcomeOK,
@@ -172,6 +187,8 @@ func TestValidateNamesTheProblem(t *testing.T) {
 		{"unknown outcome", events.Observation{AgencyID: "a", RunID: "r", ObservedAt: at, Outcome: "weird"}, "not a known outcome"},
 		{"bad item date", events.Observation{AgencyID: "a", RunID: "r", ObservedAt: at, Outcome: "ok",
 			Columns: []events.Column{{Key: "k", Outcome: "ok", Items: []events.Item{{URL: "u", Date: "2024年3月1日"}}}}}, "columns[0].items[0].date"},
+		{"budget kind", events.Observation{AgencyID: "a", RunID: "r", ObservedAt: at, Outcome: "ok",
+			Columns: []events.Column{{Key: "k", Outcome: "ok", Items: []events.Item{{URL: "u", Budget: &events.BudgetText{Kind: "预算"}}}}}}, "columns[0].items[0].budget.kind"},
 		{"not a transition", events.Finding{AgencyID: "a", ObligationID: "o", Period: "2025", From: "overdue", To: "overdue",
 			Severity: "info", DecidedAt: at, Explanation: events.Text{ZH: "x"}}, "transition"},
 		{"unknown state", events.Finding{AgencyID: "a", ObligationID: "o", Period: "2025", To: "late",

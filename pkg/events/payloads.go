@@ -132,6 +132,36 @@ type Item struct {
 	// TextError says why no text could be extracted (a scanned PDF, a
 	// legacy .doc, an oversized or malformed document).
 	TextError string `json:"text_error,omitempty"`
+	// Budget is what the text of a budget or final-accounts item shows
+	// (the newest item of each kind in the budget column); nil when its
+	// text was not read. Optional: absent from observations published
+	// before it was added.
+	Budget *BudgetText `json:"budget,omitempty"`
+}
+
+// Kinds of budget documents, in [BudgetText].
+const (
+	BudgetKindBudget        = "budget"         // 预算
+	BudgetKindFinalAccounts = "final_accounts" // 决算
+)
+
+// BudgetText records what the text of a budget (预算) or final accounts
+// (决算) shows: facts for the checker, never verdicts. The item's Year is
+// the year its title names and its Text the hash of the text read (set only
+// when every document of the item could be read).
+type BudgetText struct {
+	// Kind is BudgetKindBudget or BudgetKindFinalAccounts, from the title.
+	Kind string `json:"kind"`
+	// Tables lists, by their standard names, the standard tables whose
+	// titles appear in the text (收支总表 … 政府性基金预算支出表 for a
+	// budget), in publication order.
+	Tables []string `json:"tables,omitempty"`
+	// Explanations lists the matters the text explains in prose:
+	// "机关运行经费", "三公经费".
+	Explanations []string `json:"explanations,omitempty"`
+	// Sources are the URLs of the documents whose text was read: the
+	// detail page and its attachments.
+	Sources []string `json:"sources,omitempty"`
 }
 
 // Attachment is a document linked from an item's detail page.
@@ -236,6 +266,17 @@ func (o Observation) Validate() error {
 				errs = append(errs, fmt.Errorf("columns[%d].items[%d].url is empty", i, j))
 			}
 			errs = append(errs, checkDate(fmt.Sprintf("columns[%d].items[%d].date", i, j), it.Date))
+			if b := it.Budget; b != nil {
+				if b.Kind != BudgetKindBudget && b.Kind != BudgetKindFinalAccounts {
+					errs = append(errs, fmt.Errorf("columns[%d].items[%d].budget.kind %q, want %s or %s", i, j, b.Kind, BudgetKindBudget, BudgetKindFinalAccounts))
+				}
+				for _, s := range append(append([]string(nil), b.Tables...), b.Explanations...) {
+					if s == "" {
+						errs = append(errs, fmt.Errorf("columns[%d].items[%d].budget has an empty table or explanation", i, j))
+						break
+					}
+				}
+			}
 			for k, a := range it.Attachments {
 				if a.URL == "" {
 					errs = append(errs, fmt.Errorf("columns[%d].items[%d].attachments[%d].url is empty", i, j, k))

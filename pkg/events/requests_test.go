@@ -68,17 +68,17 @@ func TestRequestsValidate(t *testing.T) {
 		edit func(*events.Requests)
 		want string
 	}{
-		"bad agency":        {func(r *events.Requests) { r.AgencyID = "a b" }, `agency_id "a b"`},
-		"no cases":          {func(r *events.Requests) { r.Cases = nil }, "cases is empty"},
-		"duplicate case":    {func(r *events.Requests) { r.Cases[2].ID = r.Cases[0].ID }, `cases[2]: id "YSQ-2026-0007" already at cases[0]`},
-		"no receipt":        {func(r *events.Requests) { r.Cases[0].Received = "" }, "cases[0]: received is empty"},
-		"bad date":          {func(r *events.Requests) { r.Cases[0].Received = "2026/01/30" }, `cases[0]: received "2026/01/30" is not a YYYY-MM-DD date`},
-		"answer before":     {func(r *events.Requests) { r.Cases[2].Answered = "2025-12-01" }, "cases[2]: answered 2025-12-01 is before received 2025-12-15"},
-		"correction before": {func(r *events.Requests) { r.Cases[1].Corrected = "2026-01-01" }, "cases[1]: corrected 2026-01-01 is before received 2026-02-02"},
+		"bad agency":               {func(r *events.Requests) { r.AgencyID = "a b" }, `agency_id "a b"`},
+		"no cases":                 {func(r *events.Requests) { r.Cases = nil }, "cases is empty"},
+		"duplicate case":           {func(r *events.Requests) { r.Cases[2].ID = r.Cases[0].ID }, `cases[2]: id "YSQ-2026-0007" already at cases[0]`},
+		"no receipt":               {func(r *events.Requests) { r.Cases[0].Received = "" }, "cases[0]: received is empty"},
+		"bad date":                 {func(r *events.Requests) { r.Cases[0].Received = "2026/01/30" }, `cases[0]: received "2026/01/30" is not a YYYY-MM-DD date`},
+		"answer before":            {func(r *events.Requests) { r.Cases[2].Answered = "2025-12-01" }, "cases[2]: answered 2025-12-01 is before received 2025-12-15"},
+		"correction before":        {func(r *events.Requests) { r.Cases[1].Corrected = "2026-01-01" }, "cases[1]: corrected 2026-01-01 is before received 2026-02-02"},
 		"correction notice before": {func(r *events.Requests) { r.Cases[1].CorrectionRequested = "2026-02-01" }, "cases[1]: correction_requested 2026-02-01 is before received 2026-02-02"},
-		"corrected before notice":   {func(r *events.Requests) { r.Cases[1].CorrectionRequested = "2026-02-06" }, "cases[1]: corrected 2026-02-05 is before correction_requested 2026-02-06"},
-		"tolled backwards":  {func(r *events.Requests) { r.Cases[1].Tolled[0].To = "2026-02-01" }, "cases[1]: tolled[0] ends 2026-02-01 before it starts 2026-02-10"},
-		"tolled open":       {func(r *events.Requests) { r.Cases[1].Tolled[0].To = "" }, "cases[1]: tolled[0] needs both from and to"},
+		"corrected before notice":  {func(r *events.Requests) { r.Cases[1].CorrectionRequested = "2026-02-06" }, "cases[1]: corrected 2026-02-05 is before correction_requested 2026-02-06"},
+		"tolled backwards":         {func(r *events.Requests) { r.Cases[1].Tolled[0].To = "2026-02-01" }, "cases[1]: tolled[0] ends 2026-02-01 before it starts 2026-02-10"},
+		"tolled open":              {func(r *events.Requests) { r.Cases[1].Tolled[0].To = "" }, "cases[1]: tolled[0] needs both from and to"},
 		"too many": {func(r *events.Requests) {
 			r.Cases = make([]events.RequestCase, events.MaxRequestCases+1)
 			for i := range r.Cases {

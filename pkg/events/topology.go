@@ -236,7 +236,13 @@ func (t Topology) ObjectStores() []jetstream.ObjectStoreConfig {
 		MaxBytes:    t.EvidenceMaxBytes,
 		Storage:     jetstream.FileStorage,
 		Replicas:    t.Replicas,
-		Compression: true,
+		// No S2 compression on the stream: the evidence store gzips text
+		// bodies itself (PDF and DOCX are compressed already), and the
+		// server's S2 pass rewrites every full 8 MiB block, holding the
+		// block twice more in memory while it does; measured on a
+		// 1,000-agency audit it added some 40 MiB to the peak RSS of
+		// ingest with its embedded server (docs/benchmarks.md, Ingest).
+		Compression: false,
 	}}
 }
 

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -247,6 +248,8 @@ func benchAudit(b *testing.B, n int) {
 	defer sim.stop()
 
 	base := measure(func() { baseline(b, sim.pages, workers, perHost) })
+	pages := len(sim.pages)
+	sim.pages = nil // the harness holds nothing during the audit it measures
 
 	srv := eventstest.RunServer(b, "")
 	_, js := eventstest.Connect(b, srv.URL)
@@ -268,8 +271,17 @@ func benchAudit(b *testing.B, n int) {
 		time.Sleep(10 * time.Millisecond)
 	}
 
-	// Sample the Go heap during the audit (RSS is a process-wide peak).
+	// Sample the Go heap during the audit (RSS is a process-wide peak): the
+	// peak heap in use, and the GC's heap goal — about twice the heap live
+	// after the last GC — whose mean is steadier than any peak on a shared
+	// machine. With GONGKAI_BENCH_HEAPPROFILE=PREFIX, a heap profile is
+	// written every 2 s to PREFIX.<seconds>.<goal MiB>: its inuse_space
+	// shows what was live at the last GC.
+	heapProfile := os.Getenv("GONGKAI_BENCH_HEAPPROFILE")
+	var lastProfile time.Time
 	var peakHeap, peakSys uint64
+	var goalSum, goalN, goalMax uint64
+	t0 := time.Now()
 	sampling := make(chan struct{})
 	sampled := make(chan struct{})
 	go func() {
@@ -280,6 +292,14 @@ func benchAudit(b *testing.B, n int) {
 			var ms runtime.MemStats
 			runtime.ReadMemStats(&ms)
 			peakHeap, peakSys = max(peakHeap, ms.HeapInuse), max(peakSys, ms.Sys-ms.HeapReleased)
+			goalSum, goalN, goalMax = goalSum+ms.NextGC, goalN+1, max(goalMax, ms.NextGC)
+			if heapProfile != "" && time.Since(lastProfile) > 2*time.Second {
+				lastProfile = time.Now()
+				if f, err := os.Create(fmt.Sprintf("%s.%02d.%d", heapProfile, int(time.Since(t0).Seconds()), ms.NextGC>>20)); err == nil {
+					_ = pprof.WriteHeapProfile(f)
+					_ = f.Close()
+				}
+			}
 			select {
 			case <-sampling:
 				return
@@ -314,14 +334,26 @@ func benchAudit(b *testing.B, n int) {
 	b.ReportMetric(base.wall.Seconds(), "baseline-s")
 	b.ReportMetric(audit.wall.Seconds()/base.wall.Seconds(), "ratio")
 	b.ReportMetric(fetches, "fetches")
-	b.ReportMetric(float64(len(sim.pages)), "baseline-pages")
+	b.ReportMetric(float64(pages), "baseline-pages")
 	b.ReportMetric(float64(audit.cpu.Microseconds())/fetches, "cpu-µs/fetch")
-	b.ReportMetric(float64(base.cpu.Microseconds())/float64(len(sim.pages)), "baseline-cpu-µs/page")
+	b.ReportMetric(float64(base.cpu.Microseconds())/float64(pages), "baseline-cpu-µs/page")
 	b.ReportMetric(float64(rss)/1024, "peak-rss-MiB")
+	b.ReportMetric(testutil.ToFloat64(svc.metrics.evidenceBytes)/(1<<20), "evidence-MiB")
+	for name, metric := range map[string]string{"OBJ_" + events.ObjectStoreEvidence: "evidence-stored-MiB", events.StreamObservations: "observations-MiB"} {
+		if st, err := js.Stream(ctx, name); err == nil {
+			if info, err := st.Info(ctx); err == nil {
+				b.ReportMetric(float64(info.State.Bytes)/(1<<20), metric)
+			}
+		}
+	}
 	b.ReportMetric(float64(peakHeap)/(1<<20), "peak-heap-MiB")
+	if goalN > 0 {
+		b.ReportMetric(float64(goalSum/goalN)/(1<<20), "mean-gc-goal-MiB")
+		b.ReportMetric(float64(goalMax)/(1<<20), "max-gc-goal-MiB")
+	}
 	b.Logf("%d agencies on %s hosts: audit %v (cpu %v, %.0f fetches), baseline %v (cpu %v, %d pages), peak RSS %d MiB (this process: ingest + NATS + baseline client), peak Go heap in use %d MiB, Go runtime memory %d MiB",
 		n, sim.hosts, audit.wall.Round(time.Millisecond), audit.cpu.Round(time.Millisecond), fetches,
-		base.wall.Round(time.Millisecond), base.cpu.Round(time.Millisecond), len(sim.pages), rss/1024, peakHeap>>20, peakSys>>20)
+		base.wall.Round(time.Millisecond), base.cpu.Round(time.Millisecond), pages, rss/1024, peakHeap>>20, peakSys>>20)
 	_ = events.OutcomeOK
 }
 

@@ -87,7 +87,8 @@ func (t *columnTable) For(a *registry.Agency, now time.Time) []columnSpec {
 }
 
 // textCache remembers the hash of the text extracted from a document, by
-// the document's hash: an unchanged report is not read again.
+// the document's hash (for a budget item, by the hashes of its documents,
+// with the tables found): an unchanged report is not read again.
 type textCache struct {
 	mu  sync.Mutex
 	max int
@@ -96,6 +97,7 @@ type textCache struct {
 
 type textResult struct {
 	sum, err string
+	budget   *budgetResult // for a budget item's documents
 }
 
 func newTextCache(max int) *textCache {

@@ -3,7 +3,8 @@
 // over a jitter window, jobs ordered so that consecutive jobs hit different
 // hosts), and workers pull jobs, read the agency's website politely, find
 // the columns the rule packs require and their newest dated items, follow
-// annual reports to their attachments and extract their text, store
+// annual reports, budgets and final accounts to their attachments and
+// extract their text (with the tables a budget shows), store
 // everything they fetched as evidence and publish observations — facts,
 // never verdicts. A site that cannot be read yields an observation saying
 // so and why; the run goes on.
@@ -14,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"time"
 
@@ -71,8 +73,11 @@ type Options struct {
 	// and attachments are read per agency per audit; default 2: only the
 	// most recent ones matter for deadlines.
 	MaxReports int
-	// NoExtract disables text extraction from reports.
+	// NoExtract disables text extraction from reports and budgets.
 	NoExtract bool
+	// MaxExtractions caps the documents whose text is extracted at once
+	// (of the Workers audits); default GOMAXPROCS, at least 2.
+	MaxExtractions int
 	// Catalog supplies the columns to look for (the rule packs'
 	// locators); default the embedded packs.
 	Catalog *obligation.Catalog
@@ -91,10 +96,15 @@ type Service struct {
 	reports *report.Checker
 	columns *columnTable
 	texts   *textCache
+	// extracting holds a token per text extraction in progress.
+	extracting chan struct{}
+	// stored remembers bodies recently stored.
+	stored *storedSet
 
-	mu       sync.Mutex
-	evidence *evidence.Store
-	run      runProgress
+	mu           sync.Mutex
+	evidence     *evidence.Store
+	observations jetstream.Stream // for lastSeen
+	run          runProgress
 }
 
 // New validates opts and returns a Service.
@@ -135,6 +145,9 @@ func New(opts Options) (*Service, error) {
 	if opts.MaxReports <= 0 {
 		opts.MaxReports = 2
 	}
+	if opts.MaxExtractions <= 0 {
+		opts.MaxExtractions = max(2, runtime.GOMAXPROCS(0))
+	}
 	if opts.Catalog == nil {
 		cat, err := obligation.LoadEmbedded()
 		if err != nil {
@@ -164,7 +177,8 @@ func New(opts Options) (*Service, error) {
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
 	s := &Service{opts: opts, metrics: m, log: opts.Logger.With("service", "ingest"),
-		columns: newColumnTable(opts.Catalog), texts: newTextCache(50_000)}
+		columns: newColumnTable(opts.Catalog), texts: newTextCache(50_000),
+		extracting: make(chan struct{}, opts.MaxExtractions), stored: newStoredSet(4096, time.Hour)}
 	if opts.Fetch.Recall == nil {
 		// A 304 answer is served from the evidence store.
 		opts.Fetch.Recall = func(ctx context.Context, sum string) ([]byte, error) {
@@ -178,6 +192,22 @@ func New(opts Options) (*Service, error) {
 			defer cancel()
 			b, _, err := ev.Get(ctx, sum)
 			return b, err
+		}
+	}
+	if opts.Fetch.Describe == nil {
+		// After a restart, validators are recovered from the evidence
+		// store's metadata of the bodies the last observation names.
+		opts.Fetch.Describe = func(ctx context.Context, sum string) (string, string, string, error) {
+			s.mu.Lock()
+			ev := s.evidence
+			s.mu.Unlock()
+			if ev == nil {
+				return "", "", "", errors.New("evidence store not open")
+			}
+			ctx, cancel := context.WithTimeout(ctx, evidenceTimeout)
+			defer cancel()
+			m, err := ev.Info(ctx, sum)
+			return m.URL, m.ETag, m.LastModified, err
 		}
 	}
 	s.opts.Fetch = opts.Fetch
@@ -198,8 +228,12 @@ func (s *Service) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("ingest: %w", err)
 	}
+	obs, err := s.opts.JetStream.Stream(ctx, events.StreamObservations)
+	if err != nil {
+		return fmt.Errorf("ingest: %w", err)
+	}
 	s.mu.Lock()
-	s.evidence = ev
+	s.evidence, s.observations = ev, obs
 	s.mu.Unlock()
 
 	if s.reports != nil {

@@ -41,7 +41,17 @@ func testService(t *testing.T, spec portalsim.Spec, opts Options) (*Service, *po
 	srv := eventstest.RunServer(t, "")
 	nc, js := eventstest.Connect(t, srv.URL)
 	sink := eventstest.NewSink(t, nc, events.SubjectObservations+".>")
-	opts.JetStream, opts.Registry, opts.NoSchedule = js, reg, true
+	opts.JetStream, opts.Registry = js, reg
+	svc, stop := startService(t, spec, opts)
+	t.Cleanup(stop)
+	return svc, fleet, sink
+}
+
+// startService starts an ingest service (workers, no scheduler) with opts
+// and returns it with a function that stops it.
+func startService(t *testing.T, spec portalsim.Spec, opts Options) (*Service, func()) {
+	t.Helper()
+	opts.NoSchedule = true
 	opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	if opts.Registerer == nil {
 		opts.Registerer = prometheus.NewRegistry()
@@ -61,12 +71,17 @@ func testService(t *testing.T, spec portalsim.Spec, opts Options) (*Service, *po
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- svc.Run(ctx) }()
-	t.Cleanup(func() {
+	stopped := false
+	stop := func() {
+		if stopped {
+			return
+		}
+		stopped = true
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("Run: %v", err)
 		}
-	})
+	}
 	deadline := time.Now().Add(10 * time.Second)
 	for svc.Ready(ctx) != nil {
 		if time.Now().After(deadline) {
@@ -74,7 +89,7 @@ func testService(t *testing.T, spec portalsim.Spec, opts Options) (*Service, *po
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	return svc, fleet, sink
+	return svc, stop
 }
 
 func observations(t *testing.T, sink *eventstest.Sink, n int) map[string]events.Observation {
@@ -319,5 +334,134 @@ func TestGroupRunWithJitterDeduplicates(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("WatchRun did not finish")
+	}
+}
+
+// The newest budget and the newest final accounts are read in every format
+// the simulator serves (tables on the page, DOCX, PDF), and the observation
+// says which standard tables and explanations their text shows.
+func TestBudgetTextFacts(t *testing.T) {
+	asOf := time.Date(2026, 2, 10, 9, 0, 0, 0, cst)
+	site := func(id, format string, omit ...string) portalsim.Site {
+		return portalsim.Site{AgencyID: id, Name: id + "局", Level: "city", Kind: "department", Host: "platform",
+			Budgets: []portalsim.Budget{
+				{Year: 2025, Published: time.Date(2025, 2, 12, 0, 0, 0, 0, cst)},
+				{Year: 2024, Final: true, Published: time.Date(2025, 7, 15, 0, 0, 0, 0, cst)},
+				{Year: 2026, Published: time.Date(2026, 2, 6, 0, 0, 0, 0, cst), Format: format, Omit: omit},
+			}}
+	}
+	spec := portalsim.Spec{AsOf: asOf, Sites: []portalsim.Site{
+		site("html", portalsim.FormatHTML),
+		site("docx", portalsim.FormatDOCX),
+		site("pdf", portalsim.FormatPDF),
+		site("omit", portalsim.FormatDOCX, portalsim.BudgetTables[6], portalsim.BudgetTables[7]),
+	}}
+	svc, _, sink := testService(t, spec, Options{Workers: 4})
+	if _, _, err := svc.PublishRun(context.Background(), "manual", asOf, nil); err != nil {
+		t.Fatal(err)
+	}
+	obs := observations(t, sink, len(spec.Sites))
+	ev, err := evidence.Open(context.Background(), svc.opts.JetStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, o := range obs {
+		items := column(o, events.ColumnBudget).Items
+		byYear := map[int]events.Item{}
+		for _, it := range items {
+			byYear[it.Year] = it
+		}
+		b, old, fin := byYear[2026], byYear[2025], byYear[2024]
+		if len(items) != 3 || b.Budget == nil || fin.Budget == nil || old.Budget != nil || old.Evidence == "" {
+			t.Fatalf("%s: budget items %+v", id, items)
+		}
+		want := portalsim.BudgetTables
+		if id == "omit" {
+			want = want[:6]
+		}
+		if b.Budget.Kind != events.BudgetKindBudget || strings.Join(b.Budget.Tables, ",") != strings.Join(want, ",") {
+			t.Errorf("%s: budget tables %q, want %q", id, b.Budget.Tables, want)
+		}
+		if strings.Join(b.Budget.Explanations, ",") != "机关运行经费,三公经费" {
+			t.Errorf("%s: explanations %q", id, b.Budget.Explanations)
+		}
+		if b.Text == "" || b.TextError != "" || len(b.Budget.Sources) != 1+len(b.Attachments) || b.TextSource != b.URL {
+			t.Errorf("%s: budget text %q (%s) from %q", id, b.Text, b.TextError, b.Budget.Sources)
+		}
+		if ext := map[string]string{"docx": ".docx", "pdf": ".pdf", "omit": ".docx"}[id]; ext != "" && (len(b.Attachments) != 1 || !strings.HasSuffix(b.Attachments[0].URL, ext)) {
+			t.Errorf("%s: attachments %+v", id, b.Attachments)
+		}
+		if fin.Budget.Kind != events.BudgetKindFinalAccounts || len(fin.Budget.Tables) != 9 || fin.Text == "" {
+			t.Errorf("%s: final accounts %+v", id, fin.Budget)
+		}
+		text, meta, err := ev.Get(context.Background(), b.Text)
+		if err != nil || !strings.Contains(string(text), "机关运行经费") || meta.DerivedFrom != b.Evidence {
+			t.Errorf("%s: budget text evidence: %v %+v", id, err, meta)
+		}
+	}
+}
+
+func TestStoredSet(t *testing.T) {
+	s := newStoredSet(2, time.Hour)
+	at := time.Date(2026, 2, 10, 9, 0, 0, 0, cst)
+	a, b, c := strings.Repeat("a", 64), strings.Repeat("b", 64), strings.Repeat("c", 64)
+	s.add(a, at)
+	if !s.has(a, at.Add(59*time.Minute)) || s.has(a, at.Add(time.Hour)) || s.has(b, at) {
+		t.Fatal("has")
+	}
+	s.add(a, at)
+	s.add(b, at)
+	s.add(c, at)
+	if n := len(s.m); n != 2 || !s.has(c, at) {
+		t.Fatalf("%d entries kept, want 2 with the newest", n)
+	}
+	s.add("not a hash", at)
+	if s.has("not a hash", at) {
+		t.Fatal("an invalid hash was remembered")
+	}
+}
+
+// A restarted ingest (a new process: nothing in memory) still makes its
+// requests conditional: the agency's last observation names the bodies, the
+// evidence store holds their ETags, and unchanged pages are answered 304.
+func TestRestartedIngestStillAsksConditionally(t *testing.T) {
+	asOf := time.Date(2026, 2, 10, 9, 0, 0, 0, cst)
+	spec := portalsim.Generate(portalsim.GenOptions{Agencies: 4, Seed: 5, AsOf: asOf, FaultRate: -1})
+	fleet, err := portalsim.Start(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fleet.Close()
+	var buf bytes.Buffer
+	if err := fleet.WriteRegistry(&buf); err != nil {
+		t.Fatal(err)
+	}
+	reg, err := registry.Parse("fleet.yaml", buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := eventstest.RunServer(t, "")
+	nc, js := eventstest.Connect(t, srv.URL)
+	sink := eventstest.NewSink(t, nc, events.SubjectObservations+".>")
+	first, stopFirst := startService(t, spec, Options{JetStream: js, Registry: reg, Workers: 2})
+	ctx := context.Background()
+	if _, _, err := first.PublishRun(ctx, "manual", asOf, nil); err != nil {
+		t.Fatal(err)
+	}
+	observations(t, sink, 4)
+	stopFirst()
+	second, stop := startService(t, spec, Options{JetStream: first.opts.JetStream, Registry: first.opts.Registry, Workers: 2})
+	defer stop()
+	if _, _, err := second.PublishRun(ctx, "manual", asOf.Add(time.Hour), nil); err != nil {
+		t.Fatal(err)
+	}
+	observations(t, sink, 8)
+	recovered := testutil.ToFloat64(second.metrics.validatorsRecovered)
+	notModified := testutil.ToFloat64(second.metrics.notModified)
+	if recovered == 0 || notModified == 0 || testutil.ToFloat64(first.metrics.jobsDone.WithLabelValues(events.OutcomeOK)) != 4 {
+		t.Errorf("no conditional request answered 304 (%v validators recovered)", recovered)
+	}
+	if n := testutil.ToFloat64(second.metrics.evidenceNew); n != 0 {
+		t.Errorf("the restarted ingest stored %v new bodies of unchanged sites", n)
 	}
 }

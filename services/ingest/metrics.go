@@ -7,24 +7,27 @@ import (
 )
 
 type metrics struct {
-	jobsPublished  *prometheus.CounterVec
-	jobsDone       *prometheus.CounterVec
-	fetches        *prometheus.CounterVec
-	fetchSeconds   prometheus.Histogram
-	notModified    prometheus.Counter
-	observations   prometheus.Counter
-	columns        *prometheus.CounterVec
-	blankColumns   prometheus.Counter
-	extractions    *prometheus.CounterVec
-	evidenceNew    prometheus.Counter
-	evidenceBytes  prometheus.Counter
-	evidenceReused prometheus.Counter
-	evidenceErrors prometheus.Counter
-	inFlight       prometheus.Gauge
-	runSize        prometheus.Gauge
-	runQueued      prometheus.Gauge
-	runCompleted   prometheus.Gauge
-	runStarted     prometheus.Gauge
+	jobsPublished *prometheus.CounterVec
+	jobsDone      *prometheus.CounterVec
+	fetches       *prometheus.CounterVec
+	fetchSeconds  prometheus.Histogram
+	notModified   prometheus.Counter
+	// validatorsRecovered counts the bodies named by last observations
+	// read after a restart (candidates for conditional requests).
+	validatorsRecovered prometheus.Counter
+	observations        prometheus.Counter
+	columns             *prometheus.CounterVec
+	blankColumns        prometheus.Counter
+	extractions         *prometheus.CounterVec
+	evidenceNew         prometheus.Counter
+	evidenceBytes       prometheus.Counter
+	evidenceReused      prometheus.Counter
+	evidenceErrors      prometheus.Counter
+	inFlight            prometheus.Gauge
+	runSize             prometheus.Gauge
+	runQueued           prometheus.Gauge
+	runCompleted        prometheus.Gauge
+	runStarted          prometheus.Gauge
 }
 
 // outcomes are the label values of the outcome labels: every observation
@@ -66,6 +69,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		notModified: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "gongkai_ingest_fetches_not_modified_total",
 			Help: "Fetches answered 304 Not Modified to a conditional request (body recalled from the evidence store).",
+		}),
+		validatorsRecovered: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gongkai_ingest_validators_recovered_total",
+			Help: "URLs whose last-seen body an audit took from the agency's last observation, because this process had not read the site yet (their ETag and Last-Modified come from the evidence store).",
 		}),
 		observations: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "gongkai_ingest_observations_published_total",
@@ -132,7 +139,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	for _, r := range []string{extractOK, extractCached, extractFailed} {
 		m.extractions.WithLabelValues(r)
 	}
-	for _, c := range []prometheus.Collector{m.jobsPublished, m.jobsDone, m.fetches, m.fetchSeconds, m.notModified,
+	for _, c := range []prometheus.Collector{m.jobsPublished, m.jobsDone, m.fetches, m.fetchSeconds, m.notModified, m.validatorsRecovered,
 		m.observations, m.columns, m.blankColumns, m.extractions, m.evidenceNew, m.evidenceReused, m.evidenceBytes,
 		m.evidenceErrors, m.inFlight, m.runSize, m.runQueued, m.runCompleted, m.runStarted} {
 		if err := reg.Register(c); err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/gongkai/gongkai/pkg/events"
 	"github.com/gongkai/gongkai/services/ingest/internal/discover"
 	"github.com/gongkai/gongkai/services/ingest/internal/fetch"
+	"github.com/gongkai/gongkai/services/internal/budget"
 	"github.com/gongkai/gongkai/services/internal/evidence"
 	"github.com/gongkai/gongkai/services/internal/registry"
 )
@@ -39,6 +40,10 @@ const progressEvery = 20 * time.Second
 
 // maxAttachments caps the documents fetched per report.
 const maxAttachments = 2
+
+// maxBudgetAttachments caps the documents fetched for the newest budget and
+// final accounts, whose tables may be spread over several files.
+const maxBudgetAttachments = 4
 
 // evidenceTimeout bounds one evidence store operation: an object store
 // whose stream is between leaders (a node of the cluster lost) leaves an
@@ -214,13 +219,17 @@ type audit struct {
 	a      *registry.Agency
 	robots string
 	now    time.Time
+	// known maps URLs to the hashes of the bodies the agency's last
+	// observation names, when this process has not read the site before
+	// (see lastSeen).
+	known map[string]string
 }
 
 // get fetches a URL, counts it and keeps its body as evidence.
 func (au *audit) get(ctx context.Context, u string, kind fetch.Kind) (*fetch.Page, error) {
 	s := au.s
 	start := time.Now()
-	p, err := s.fetcher.Do(ctx, fetch.Request{URL: u, Kind: kind, Robots: au.robots})
+	p, err := s.fetcher.Do(ctx, fetch.Request{URL: u, Kind: kind, Robots: au.robots, Known: au.known[u]})
 	s.metrics.fetchSeconds.Observe(time.Since(start).Seconds())
 	if err != nil {
 		s.metrics.fetches.WithLabelValues(fetch.OutcomeOf(err)).Inc()
@@ -242,6 +251,10 @@ func (au *audit) get(ctx context.Context, u string, kind fetch.Kind) (*fetch.Pag
 
 // store keeps a body in the evidence store, counting what it cost.
 func (s *Service) store(ctx context.Context, sum string, body []byte, m evidence.Meta) {
+	if s.stored.has(sum, time.Now()) {
+		s.metrics.evidenceReused.Inc()
+		return
+	}
 	s.mu.Lock()
 	ev := s.evidence
 	s.mu.Unlock()
@@ -258,9 +271,11 @@ func (s *Service) store(ctx context.Context, sum string, body []byte, m evidence
 		s.metrics.evidenceErrors.Inc()
 		s.log.Warn("store evidence", "url", m.URL, "err", err)
 	case fresh:
+		s.stored.add(sum, time.Now())
 		s.metrics.evidenceNew.Inc()
 		s.metrics.evidenceBytes.Add(float64(len(body)))
 	default:
+		s.stored.add(sum, time.Now())
 		s.metrics.evidenceReused.Inc()
 	}
 }
@@ -284,6 +299,9 @@ func (au *audit) page(ctx context.Context, u string) (*fetch.Page, *goquery.Docu
 func (s *Service) Audit(ctx context.Context, a *registry.Agency, job events.AuditJob) events.Observation {
 	now := s.opts.Now()
 	au := &audit{s: s, a: a, robots: s.opts.Registry.RobotsPolicy(a), now: now.In(s.opts.Location)}
+	if !s.fetcher.Remembers(a.Website) {
+		au.known = s.lastSeen(ctx, a.ID)
+	}
 	obs := events.Observation{AgencyID: a.ID, RunID: job.RunID, Site: a.Website, Outcome: events.OutcomeOK, ObservedAt: now}
 
 	home, homeDoc, err := au.page(ctx, a.Website)
@@ -452,8 +470,9 @@ func (au *audit) column(ctx context.Context, f *finder, spec columnSpec) events.
 }
 
 // items turns the list items of a report or budget column into observed
-// items, reading the detail pages, attachments and text of the newest
-// MaxReports years.
+// items, reading the detail pages and attachments of the newest MaxReports
+// years of each kind (reports; budgets; final accounts), the text of those
+// reports and the text of the newest budget and the newest final accounts.
 func (au *audit) items(ctx context.Context, spec columnSpec, items []discover.Item) []events.Item {
 	out := make([]events.Item, 0, len(items))
 	for _, it := range items {
@@ -469,27 +488,46 @@ func (au *audit) items(ctx context.Context, spec columnSpec, items []discover.It
 		order[i] = i
 	}
 	sort.SliceStable(order, func(i, j int) bool { return out[order[i]].Year > out[order[j]].Year })
-	years := map[int]bool{}
+	years := map[budget.Kind]map[int]bool{}
+	texts := map[budget.Kind]bool{}
 	for _, i := range order {
 		it := &out[i]
-		if it.Year == 0 || (len(years) >= au.s.opts.MaxReports && !years[it.Year]) {
+		var kind budget.Kind
+		if spec.key == events.ColumnBudget {
+			kind = budget.KindOf(it.Title)
+		}
+		ys := years[kind]
+		if ys == nil {
+			ys = map[int]bool{}
+			years[kind] = ys
+		}
+		if it.Year == 0 || (len(ys) >= au.s.opts.MaxReports && !ys[it.Year]) {
 			continue
 		}
-		years[it.Year] = true
-		au.detail(ctx, spec, it)
+		ys[it.Year] = true
+		text := spec.key == events.ColumnAnnualReport
+		if kind != "" && !texts[kind] {
+			texts[kind], text = true, true
+		}
+		au.detail(ctx, it, kind, text)
 	}
 	return out
 }
 
 // detail reads an item's detail page: its publication date, its
-// attachments and, for annual reports, its text.
-func (au *audit) detail(ctx context.Context, spec columnSpec, it *events.Item) {
+// attachments and, when text is set, its text: an annual report's, or a
+// budget's or final accounts' (kind) with the tables it shows.
+func (au *audit) detail(ctx context.Context, it *events.Item, kind budget.Kind, text bool) {
 	if strings.EqualFold(path.Ext(it.URL), ".pdf") || strings.EqualFold(path.Ext(it.URL), ".docx") {
 		// The list links the document itself.
 		a := au.attachment(ctx, discover.Link{Text: it.Title, URL: it.URL})
 		it.Evidence = a.Evidence
 		it.Attachments = []events.Attachment{a.Attachment}
-		if spec.key == events.ColumnAnnualReport && a.page != nil {
+		switch {
+		case !text:
+		case kind != "":
+			au.budgetText(ctx, it, kind, nil, []fetchedAttachment{a}, nil)
+		case a.page != nil:
 			au.text(ctx, it, a.page)
 		}
 		return
@@ -504,27 +542,40 @@ func (au *audit) detail(ctx context.Context, spec columnSpec, it *events.Item) {
 	if d, ok := discover.PublicationDate(doc); ok && it.Date == "" {
 		it.Date = d
 	}
-	var docs []*fetch.Page
-	for i, l := range discover.Attachments(doc, p.URL) {
-		if i >= maxAttachments {
-			break
+	links := discover.Attachments(doc, p.URL)
+	limit := maxAttachments
+	if text && kind != "" {
+		limit = maxBudgetAttachments
+	}
+	var docs []fetchedAttachment
+	var more []string
+	for i, l := range links {
+		if i >= limit {
+			more = append(more, l.URL)
+			continue
 		}
 		a := au.attachment(ctx, l)
 		it.Attachments = append(it.Attachments, a.Attachment)
-		if a.page != nil {
-			docs = append(docs, a.page)
-		}
-	}
-	if spec.key != events.ColumnAnnualReport {
-		return
+		docs = append(docs, a)
 	}
 	switch {
-	case len(docs) > 0:
-		au.text(ctx, it, docs...)
-	case len(it.Attachments) == 0:
+	case !text:
+	case kind != "":
+		au.budgetText(ctx, it, kind, p, docs, more)
+	case len(docs) == 0:
 		au.text(ctx, it, p) // the report is the page itself
 	default:
-		it.TextError = "no attachment could be fetched: " + it.Attachments[0].Error
+		var pages []*fetch.Page
+		for _, d := range docs {
+			if d.page != nil {
+				pages = append(pages, d.page)
+			}
+		}
+		if len(pages) == 0 {
+			it.TextError = "no attachment could be fetched: " + it.Attachments[0].Error
+			return
+		}
+		au.text(ctx, it, pages...)
 	}
 }
 
@@ -562,25 +613,16 @@ func (au *audit) text(ctx context.Context, it *events.Item, docs ...*fetch.Page)
 			errs = append(errs, r.err)
 			continue
 		}
-		name := path.Base(d.URL.Path)
-		if name == "" || name == "/" || name == "." {
-			name = "index.html"
-		}
-		doc, err := s.reports.Extract(ctx, name, d.Raw)
-		if err == nil && strings.TrimSpace(doc.Text()) == "" {
-			err = errors.New("no text (a scanned document without a text layer?)")
-			if doc.NoTextLayer {
-				err = errors.New("a scanned PDF without a text layer")
-			}
-		}
+		text, err := s.extract(ctx, d)
 		if err != nil {
 			s.metrics.extractions.WithLabelValues(extractFailed).Inc()
-			msg := fmt.Sprintf("%s: %v", d.URL, err)
-			s.texts.put(d.SHA256, textResult{err: msg})
+			msg := err.Error()
+			if ctx.Err() == nil { // a document cut off by the time-out may read next time
+				s.texts.put(d.SHA256, textResult{err: msg})
+			}
 			errs = append(errs, msg)
 			continue
 		}
-		text := []byte(doc.Text())
 		sum := sha256.Sum256(text)
 		h := hex.EncodeToString(sum[:])
 		s.store(ctx, h, text, evidence.Meta{URL: d.URL.String(), Status: d.Status,

@@ -37,7 +37,7 @@ func genFaults() []string {
 	return []string{
 		"missing_column", "blank_column", "stale_column", "late_report", "missing_report",
 		"arithmetic_error", "gbk", "gbk_meta", "gbk_bare", FaultServerError, FaultRedirectLoop,
-		FaultOversized, FaultUnreachable, FaultFlaky, "trs", "table",
+		FaultOversized, FaultUnreachable, FaultFlaky, "trs", "table", FaultBudgetMissingTables,
 	}
 }
 
@@ -61,7 +61,9 @@ func departmentNames() []string {
 // about FaultRate of the agencies given one fault each, the kinds of fault
 // taken in turn (see the Fault*
 // constants and: missing_column, blank_column, stale_column, late_report,
-// missing_report, arithmetic_error, gbk, gbk_meta, gbk_bare).
+// missing_report, arithmetic_error, gbk, gbk_meta, gbk_bare), and budgets
+// and final accounts with their tables, the newest budget on the page, in a
+// DOCX or in a PDF.
 func Generate(opts GenOptions) Spec {
 	if opts.Agencies <= 0 {
 		opts.Agencies = 100
@@ -145,6 +147,19 @@ func Generate(opts GenOptions) Spec {
 		if b := (Budget{Year: year + 1, Published: time.Date(year+1, 2, 5+rng.IntN(20), 0, 0, 0, 0, loc)}); !b.Published.After(asOf) {
 			s.Budgets = append(s.Budgets, b)
 		}
+		// The newest budget is on the page, in a DOCX or in a PDF (2:2:1),
+		// chosen by a hash so that the random stream (and so the rest of
+		// the fleet) does not depend on it.
+		newest := &s.Budgets[0]
+		if len(s.Budgets) > 2 {
+			newest = &s.Budgets[2]
+		}
+		switch hash64(s.AgencyID, "budget-format") % 5 {
+		case 0, 1:
+			newest.Format = FormatDOCX
+		case 2:
+			newest.Format = FormatPDF
+		}
 		if opts.FaultRate > 0 && rng.Float64() < opts.FaultRate {
 			applyFault(&s, faults[faulty%len(faults)], rng, asOf)
 			faulty++
@@ -193,6 +208,16 @@ func applyFault(s *Site, fault string, rng *rand.Rand, asOf time.Time) {
 		s.Charset = CharsetGBKMeta
 	case "gbk_bare":
 		s.Charset = CharsetGBKBare
+	case FaultBudgetMissingTables:
+		for i := len(s.Budgets) - 1; i >= 0; i-- {
+			if b := &s.Budgets[i]; !b.Final {
+				b.Omit = []string{BudgetTables[6], BudgetTables[7]}
+				if b.Format == FormatPDF {
+					b.Format = FormatDOCX // the PDF is fixed
+				}
+				break
+			}
+		}
 	case "trs":
 		s.Layout = LayoutTRS
 	case "table":

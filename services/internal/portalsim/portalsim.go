@@ -6,14 +6,16 @@
 // items and pagination in three CMS layouts (ul/li lists, table lists, and
 // TRS-style lists with [MM-DD] dates and createPageHTML script pagination),
 // report detail pages with a 发布日期 and the text of a real published report
-// inline or as a PDF or DOCX attachment, and budget items. The demo, the
+// inline or as a PDF or DOCX attachment, and budgets and final accounts with
+// their standard tables, inline or as attachments. The demo, the
 // end-to-end tests and the benchmarks audit it instead of the internet.
 //
 // Several agencies may share one host (a city's 集约化 platform), each under
 // its own path, while others have a host of their own. Sites can be given
 // faults: unreachable, 500s, time-outs, slow responses, redirect loops,
 // oversized bodies, GBK encoding, missing, blank and stale columns, late,
-// missing and arithmetically wrong reports. Generate builds a fleet of any
+// missing and arithmetically wrong reports, budgets missing tables. Generate
+// builds a fleet of any
 // size deterministically from a seed.
 package portalsim
 
@@ -179,7 +181,9 @@ type Report struct {
 	ArithmeticError bool
 }
 
-// Budget is one item of the 预决算公开 column.
+// Budget is one item of the 预决算公开 column: a department budget with
+// its explanations (机关运行经费, 三公经费) and the eight standard tables, or
+// final accounts with the nine tables of the usual template.
 type Budget struct {
 	// Year is the budget or fiscal year.
 	Year int
@@ -187,6 +191,13 @@ type Budget struct {
 	Final bool
 	// Published is the publication date.
 	Published time.Time
+	// Format says where the document is: on the detail page, with the
+	// tables as HTML tables (FormatHTML), or in a DOCX or PDF attachment.
+	// Every PDF is the same document (see BudgetHTML).
+	Format string
+	// Omit names standard tables (of BudgetTables) the document leaves
+	// out.
+	Omit []string
 }
 
 func (s *Site) has(fault string) bool {

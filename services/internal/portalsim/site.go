@@ -104,8 +104,7 @@ func build(s *Site, asOf time.Time) *site {
 				sortBudgets(bs)
 				for i := range bs {
 					b := bs[i]
-					c.items = append(c.items, item{title: b.title(s.Name), date: b.Published,
-						slug: fmt.Sprintf("%s/t%s_%d%d.html", b.Published.Format("200601"), b.Published.Format("20060102"), b.Year, boolInt(b.Final)), budget: &b})
+					c.items = append(c.items, item{title: b.title(s.Name), date: b.Published, slug: b.slug(), budget: &b})
 				}
 				continue
 			}
@@ -191,7 +190,9 @@ func (b Budget) title(name string) string {
 
 // pages lists what an audit reads: the home page, the section page, every
 // column's first page (every page of the report and budget columns), the
-// two newest reports' detail pages and their attachments.
+// two newest reports' detail pages and their attachments, and the detail
+// pages and attachments of the two newest years of budgets and of final
+// accounts.
 func (st *site) pages() []string {
 	out := []string{"", "zfxxgk/"}
 	for _, c := range st.columns {
@@ -212,6 +213,21 @@ func (st *site) pages() []string {
 				out = append(out, "zfxxgk/ndbg/"+it.slug)
 				if it.report.Format != FormatHTML {
 					out = append(out, "zfxxgk/ndbg/"+it.report.attachment())
+				}
+			}
+		}
+		if c.key == "budget_final_accounts" && !c.blank {
+			// The two newest years of budgets and of final accounts.
+			years := map[bool]map[int]bool{false: {}, true: {}}
+			for _, it := range c.items {
+				b := it.budget
+				if b == nil || (len(years[b.Final]) >= 2 && !years[b.Final][b.Year]) {
+					continue
+				}
+				years[b.Final][b.Year] = true
+				out = append(out, "zfxxgk/yjs/"+it.slug)
+				if b.Format != FormatHTML {
+					out = append(out, "zfxxgk/yjs/"+b.attachment())
 				}
 			}
 		}
@@ -292,6 +308,15 @@ func (st *site) writeHTML(w http.ResponseWriter, r *http.Request, body []byte) {
 }
 
 func (st *site) attachment(c *column, tail string) ([]byte, string, bool) {
+	if c.key == "budget_final_accounts" {
+		for _, it := range c.items {
+			if b := it.budget; b != nil && b.Format != FormatHTML && b.attachment() == tail {
+				body, ctype := st.budgetAttachment(*b)
+				return body, ctype, true
+			}
+		}
+		return nil, "", false
+	}
 	if c.key != "annual_report" {
 		return nil, "", false
 	}
@@ -395,6 +420,7 @@ type detailData struct {
 	Title       string
 	Date        string
 	Paragraphs  []string
+	Tables      []budgetTable
 	Attachment  string
 	AttachTitle string
 }
@@ -409,7 +435,7 @@ func (st *site) detail(buf *bytes.Buffer, c *column, it item) error {
 	case it.report != nil:
 		d.Paragraphs = st.reportLines(*it.report)
 	case it.budget != nil:
-		d.Paragraphs = []string{it.title + "。一、部门主要职责；二、部门收支总体情况；三、一般公共预算支出情况；四、“三公”经费情况说明。"}
+		st.budgetDetail(&d, *it.budget)
 	default:
 		d.Paragraphs = []string{it.title + "。正文内容略。"}
 	}
@@ -450,13 +476,46 @@ func (st *site) reportLines(r Report) []string {
 // reportDOCX builds a minimal DOCX holding the report's text, one paragraph
 // per line, with a fixed time stamp so the bytes are the same every time.
 func (st *site) reportDOCX(r Report) []byte {
+	var blocks []docxBlock
+	for _, p := range st.reportLines(r) {
+		blocks = append(blocks, docxBlock{text: p})
+	}
+	return buildDOCX(blocks)
+}
+
+// docxBlock is a paragraph (text) or a table (rows of cells).
+type docxBlock struct {
+	text string
+	rows [][]string
+}
+
+// buildDOCX builds a minimal DOCX of paragraphs and tables, with a fixed
+// time stamp so the bytes are the same every time.
+func buildDOCX(blocks []docxBlock) []byte {
 	var doc strings.Builder
 	doc.WriteString(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?>` +
 		`<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>`)
-	for _, p := range st.reportLines(r) {
+	para := func(p string) {
 		doc.WriteString(`<w:p><w:r><w:t xml:space="preserve">`)
 		template.HTMLEscape(&doc, []byte(p))
 		doc.WriteString(`</w:t></w:r></w:p>`)
+	}
+	for _, b := range blocks {
+		if b.rows == nil {
+			para(b.text)
+			continue
+		}
+		doc.WriteString(`<w:tbl>`)
+		for _, row := range b.rows {
+			doc.WriteString(`<w:tr>`)
+			for _, cell := range row {
+				doc.WriteString(`<w:tc>`)
+				para(cell)
+				doc.WriteString(`</w:tc>`)
+			}
+			doc.WriteString(`</w:tr>`)
+		}
+		doc.WriteString(`</w:tbl>`)
 	}
 	doc.WriteString(`</w:body></w:document>`)
 	files := []struct{ name, body string }{
@@ -588,6 +647,9 @@ var detailTmpl = template.Must(template.New("detail").Parse(`<!DOCTYPE html>
 <div class="info">发布日期：{{.Date}}　来源：{{.Site.Name}}</div>
 <div class="content">
 {{range .Paragraphs}}<p>{{.}}</p>
+{{end}}{{range .Tables}}<p class="table-title">{{.Title}}</p>
+<table class="budget">{{range .Rows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
+{{end}}</table>
 {{end}}{{if .Attachment}}<p>附件：<a href="{{.Attachment}}">{{.AttachTitle}}</a></p>
 {{end}}</div>
 </div>

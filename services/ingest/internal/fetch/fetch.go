@@ -2,7 +2,8 @@
 // concurrency limit and request rate (many agencies share one platform
 // host), a time-out per request (15 s, the national inspection rule),
 // retries with back-off and jitter on 5xx and time-outs, conditional GET
-// with remembered ETag and Last-Modified validators, separate size caps for
+// with ETag and Last-Modified validators (remembered in memory, or recovered
+// from the evidence store after a restart), separate size caps for
 // pages and documents, a redirect limit with loop detection, charset
 // decoding to UTF-8 (GBK, GB2312, GB18030 and UTF-8 are common on Chinese
 // portals, declared in the header, in a <meta> tag or not at all), an honest
@@ -81,6 +82,12 @@ type Options struct {
 	// body the validator belongs to. Without it, conditional requests are
 	// not made.
 	Recall func(ctx context.Context, sha string) ([]byte, error)
+	// Describe returns the URL, ETag and Last-Modified that a body stored
+	// under a SHA-256 was fetched with (the evidence store's metadata). A
+	// request naming the body last seen at its URL (Request.Known) is made
+	// conditional with them when no validator is remembered in memory, so
+	// that a restarted process still asks "has this changed?".
+	Describe func(ctx context.Context, sha string) (url, etag, lastModified string, err error)
 }
 
 func (o *Options) defaults() {
@@ -179,9 +186,23 @@ func (h *hostState) record(err error) {
 	}
 }
 
+// validator is what a conditional request needs: the response's ETag and
+// Last-Modified and the SHA-256 of the body they belong to (binary: the map
+// holds one per URL, up to MaxValidators).
 type validator struct {
-	etag, lastModified, sha string
+	etag, lastModified string
+	sha                [sha256.Size]byte
 }
+
+// newValidator returns a validator for the body with hex digest sum.
+func newValidator(etag, lastModified, sum string) (validator, bool) {
+	v := validator{etag: etag, lastModified: lastModified}
+	n, err := hex.Decode(v.sha[:], []byte(sum))
+	return v, err == nil && n == sha256.Size
+}
+
+// hex returns the body's digest in hex.
+func (v validator) hex() string { return hex.EncodeToString(v.sha[:]) }
 
 // New returns a Fetcher.
 func New(opts Options) *Fetcher {
@@ -192,7 +213,7 @@ func New(opts Options) *Fetcher {
 	transport := &http.Transport{
 		Proxy:                 nil, // a proxy would bypass the address guard
 		DialContext:           dialer.DialContext,
-		MaxIdleConns:          256, // reuse matters within one agency's audit; 32 audits touch ~64 hosts at a time
+		MaxIdleConns:          128, // reuse matters within one agency's audit: 32 audits touch ~64 hosts at a time, 2 connections each; each idle connection holds ~25 KiB
 		MaxIdleConnsPerHost:   opts.PerHost,
 		IdleConnTimeout:       30 * time.Second,
 		TLSHandshakeTimeout:   opts.Timeout,
@@ -349,6 +370,10 @@ type Request struct {
 	// Unconditional disables the conditional request even when a
 	// validator is remembered.
 	Unconditional bool
+	// Known is the SHA-256 of the body last seen at URL (by an earlier
+	// process: a published observation names it), used with
+	// Options.Describe when no validator is remembered; empty if none.
+	Known string
 }
 
 // Get fetches a page under the Fetcher's default robots.txt policy.
@@ -448,6 +473,31 @@ func (f *Fetcher) validator(u string) (validator, bool) {
 	return v, ok
 }
 
+// describe builds the validator of a body known to have been fetched from
+// u, from the evidence store's metadata, and remembers it.
+func (f *Fetcher) describe(ctx context.Context, u, sha string) (validator, bool) {
+	if f.opts.Describe == nil {
+		return validator{}, false
+	}
+	from, etag, lastModified, err := f.opts.Describe(ctx, sha)
+	// Validators belong to the URL that served them.
+	if err != nil || from != u || (etag == "" && lastModified == "") {
+		return validator{}, false
+	}
+	v, ok := newValidator(etag, lastModified, sha)
+	if !ok {
+		return validator{}, false
+	}
+	f.remember(u, v)
+	return v, true
+}
+
+// Remembers reports whether a validator for rawURL is held in memory.
+func (f *Fetcher) Remembers(rawURL string) bool {
+	_, ok := f.validator(rawURL)
+	return ok
+}
+
 func (f *Fetcher) remember(u string, v validator) {
 	if f.opts.MaxValidators < 0 || f.opts.Recall == nil {
 		return
@@ -468,6 +518,15 @@ func (f *Fetcher) remember(u string, v validator) {
 }
 
 func (f *Fetcher) once(ctx context.Context, u *url.URL, r Request) (*Page, error) {
+	// The validator first: recovering it may take a round trip to the
+	// evidence store, which must not hold one of the host's slots.
+	val, conditional := validator{}, false
+	if !r.Unconditional && f.opts.Recall != nil {
+		val, conditional = f.validator(u.String())
+		if !conditional && r.Known != "" {
+			val, conditional = f.describe(ctx, u.String(), r.Known)
+		}
+	}
 	release, err := f.acquire(ctx, u)
 	if err != nil {
 		return nil, err
@@ -486,16 +545,12 @@ func (f *Fetcher) once(ctx context.Context, u *url.URL, r Request) (*Page, error
 	req.Header.Set("User-Agent", f.opts.UserAgent)
 	req.Header.Set("Accept", "text/html,application/xhtml+xml,application/pdf,*/*;q=0.8")
 	req.Header.Set("Accept-Language", "zh-CN,zh;q=0.9")
-	val, conditional := validator{}, false
-	if !r.Unconditional && f.opts.Recall != nil {
-		if v, ok := f.validator(u.String()); ok {
-			val, conditional = v, true
-			if v.etag != "" {
-				req.Header.Set("If-None-Match", v.etag)
-			}
-			if v.lastModified != "" {
-				req.Header.Set("If-Modified-Since", v.lastModified)
-			}
+	if conditional {
+		if val.etag != "" {
+			req.Header.Set("If-None-Match", val.etag)
+		}
+		if val.lastModified != "" {
+			req.Header.Set("If-Modified-Since", val.lastModified)
 		}
 	}
 	resp, err := f.client.Do(req)
@@ -505,8 +560,8 @@ func (f *Fetcher) once(ctx context.Context, u *url.URL, r Request) (*Page, error
 	defer resp.Body.Close()
 	if resp.StatusCode == http.StatusNotModified && conditional {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-		raw, err := f.opts.Recall(ctx, val.sha)
-		if err != nil || hexSHA(raw) != val.sha {
+		raw, err := f.opts.Recall(ctx, val.hex())
+		if err != nil || sha256.Sum256(raw) != val.sha {
 			// The stored body is gone (retention): ask again in full.
 			f.remember(u.String(), validator{})
 			released = true
@@ -514,7 +569,7 @@ func (f *Fetcher) once(ctx context.Context, u *url.URL, r Request) (*Page, error
 			r.Unconditional = true
 			return f.once(ctx, u, r)
 		}
-		p := &Page{URL: resp.Request.URL, Status: http.StatusOK, Header: resp.Header, Raw: raw, SHA256: val.sha,
+		p := &Page{URL: resp.Request.URL, Status: http.StatusOK, Header: resp.Header, Raw: raw, SHA256: val.hex(),
 			NotModified: true, FetchedAt: time.Now()}
 		f.decode(p, r.Kind)
 		return p, nil
@@ -526,27 +581,74 @@ func (f *Fetcher) once(ctx context.Context, u *url.URL, r Request) (*Page, error
 	if resp.ContentLength > limit {
 		return nil, &Error{Outcome: events.OutcomeTooLarge, URL: u.String(), Err: fmt.Errorf("Content-Length %d bytes, limit %d", resp.ContentLength, limit)}
 	}
-	var body bytes.Buffer
-	if resp.ContentLength > 0 {
-		body.Grow(int(resp.ContentLength) + 1) // one allocation instead of a growing slice
-	}
-	if _, err := body.ReadFrom(io.LimitReader(resp.Body, limit+1)); err != nil {
-		return nil, classify(u.String(), err)
-	}
-	raw := body.Bytes()
-	if int64(len(raw)) > limit {
-		return nil, &Error{Outcome: events.OutcomeTooLarge, URL: u.String(), Err: fmt.Errorf("body larger than %d bytes", limit)}
-	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		// The body of an error is not kept: read a little of it so the
+		// connection can be reused, no more.
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		return nil, &Error{Outcome: events.OutcomeHTTPError, URL: u.String(), Err: &statusError{resp.StatusCode}}
+	}
+	raw, err := readBody(resp.Body, resp.ContentLength, limit)
+	if err != nil {
+		if errors.Is(err, errTooLarge) {
+			return nil, &Error{Outcome: events.OutcomeTooLarge, URL: u.String(), Err: fmt.Errorf("body larger than %d bytes", limit)}
+		}
+		return nil, classify(u.String(), err)
 	}
 	p := &Page{
 		URL: resp.Request.URL, Status: resp.StatusCode, Header: resp.Header,
 		Raw: raw, SHA256: hexSHA(raw), FetchedAt: time.Now(),
 	}
 	f.decode(p, r.Kind)
-	f.remember(u.String(), validator{etag: resp.Header.Get("ETag"), lastModified: resp.Header.Get("Last-Modified"), sha: p.SHA256})
+	if v, ok := newValidator(resp.Header.Get("ETag"), resp.Header.Get("Last-Modified"), p.SHA256); ok {
+		f.remember(u.String(), v)
+	}
 	return p, nil
+}
+
+var errTooLarge = errors.New("body too large")
+
+// readBody reads a body of at most limit bytes. An announced length is read
+// into a slice of exactly that size. Otherwise the body is read in chunks
+// (32 KiB, doubling up to 1 MiB) that are joined once at the end, so that a
+// body that turns out too large (a 6 MiB home page) costs at most the limit
+// and is dropped, and one that fits costs its size twice, briefly.
+// (bytes.Buffer.ReadFrom reallocates even a body of announced length, to
+// keep 512 bytes free, and allocates about three times the body.)
+func readBody(r io.Reader, length, limit int64) ([]byte, error) {
+	if length > 0 && length <= limit {
+		buf := make([]byte, length)
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return nil, err
+		}
+		return buf, nil
+	}
+	var chunks [][]byte
+	var total int64
+	size := int64(32 << 10)
+	for {
+		chunk := make([]byte, min(size, limit+1-total))
+		n, err := io.ReadFull(r, chunk)
+		total += int64(n)
+		if total > limit {
+			return nil, errTooLarge
+		}
+		chunks = append(chunks, chunk[:n])
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		size = min(2*size, 1<<20)
+	}
+	if len(chunks) == 1 && len(chunks[0]) == cap(chunks[0]) {
+		return chunks[0], nil
+	}
+	buf := make([]byte, 0, total) // exact: a page is kept while its audit uses it
+	for _, c := range chunks {
+		buf = append(buf, c...)
+	}
+	return buf, nil
 }
 
 func hexSHA(b []byte) string {

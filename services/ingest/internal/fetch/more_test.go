@@ -3,6 +3,7 @@ package fetch
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -110,6 +111,59 @@ func TestConditionalGetRecallsTheBody(t *testing.T) {
 	p3, err := f.Get(context.Background(), srv.URL)
 	if err != nil || p3.NotModified || full.Load() != 2 || notModified.Load() != 2 {
 		t.Fatalf("third: %v, %d full, %d not modified", err, full.Load(), notModified.Load())
+	}
+}
+
+// A new fetcher (a restarted process) that is told which body a URL last
+// served recovers that body's validators from the evidence metadata and
+// still asks conditionally — only when the metadata belongs to that URL.
+func TestConditionalGetAfterRestart(t *testing.T) {
+	var notModified atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("ETag", `"v1"`)
+		w.Header().Set("Last-Modified", "Mon, 02 Feb 2026 08:00:00 GMT")
+		if r.Header.Get("If-None-Match") == `"v1"` {
+			notModified.Add(1)
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		_, _ = w.Write([]byte("<p>政府信息公开</p>"))
+	}))
+	defer srv.Close()
+	type meta struct{ url, etag, lm string }
+	store, metas := map[string][]byte{}, map[string]meta{}
+	opts := func() Options {
+		o := fast(Options{})
+		o.Recall = func(_ context.Context, sha string) ([]byte, error) { return store[sha], nil }
+		o.Describe = func(_ context.Context, sha string) (string, string, string, error) {
+			m, ok := metas[sha]
+			if !ok {
+				return "", "", "", errors.New("not stored")
+			}
+			return m.url, m.etag, m.lm, nil
+		}
+		return o
+	}
+	p1, err := New(opts()).Get(context.Background(), srv.URL+"/a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	store[p1.SHA256] = p1.Raw
+	metas[p1.SHA256] = meta{p1.URL.String(), p1.Header.Get("ETag"), p1.Header.Get("Last-Modified")}
+
+	f := New(opts()) // the process restarted: nothing in memory
+	if f.Remembers(srv.URL + "/a") {
+		t.Fatal("a new fetcher remembers")
+	}
+	p2, err := f.Do(context.Background(), Request{URL: srv.URL + "/a", Known: p1.SHA256})
+	if err != nil || !p2.NotModified || p2.SHA256 != p1.SHA256 || !f.Remembers(srv.URL+"/a") {
+		t.Fatalf("after restart: %v %+v", err, p2)
+	}
+	// The same body, said to be known at another URL: its validators are
+	// that URL's, not this one's, so the request is unconditional.
+	p3, err := New(opts()).Do(context.Background(), Request{URL: srv.URL + "/b", Known: p1.SHA256})
+	if err != nil || p3.NotModified || notModified.Load() != 1 {
+		t.Fatalf("another URL: %v %+v, %d not modified", err, p3, notModified.Load())
 	}
 }
 
@@ -228,4 +282,33 @@ func FuzzDetectCharset(f *testing.F) {
 			_, _ = enc.NewDecoder().Bytes(b)
 		}
 	})
+}
+
+func TestReadBody(t *testing.T) {
+	body := strings.Repeat("政", 40_000) // 120,000 bytes, past the first 32 KiB
+	for _, tc := range []struct {
+		name          string
+		length, limit int64
+		in            string
+		want          string
+		err           error
+	}{
+		{"announced", int64(len(body)), 1 << 20, body, body, nil},
+		{"unannounced", -1, 1 << 20, body, body, nil},
+		{"unannounced, exactly the limit", -1, int64(len(body)), body, body, nil},
+		{"unannounced, one byte over", -1, int64(len(body)) - 1, body, "", errTooLarge},
+		{"announced but short", int64(len(body)) + 10, 1 << 20, body, "", io.ErrUnexpectedEOF},
+		{"empty", 0, 10, "", "", nil},
+		{"unannounced, small", -1, 1 << 20, "<html></html>", "<html></html>", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := readBody(strings.NewReader(tc.in), tc.length, tc.limit)
+			if !errors.Is(err, tc.err) || string(got) != tc.want {
+				t.Fatalf("readBody = %d bytes, %v; want %d bytes, %v", len(got), err, len(tc.want), tc.err)
+			}
+			if err == nil && cap(got) != len(got) {
+				t.Errorf("capacity %d for %d bytes", cap(got), len(got))
+			}
+		})
+	}
 }
