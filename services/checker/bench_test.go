@@ -3,9 +3,13 @@ package checker_test
 import (
 	"context"
 	"fmt"
+	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/gongkai/gongkai/pkg/events"
@@ -19,10 +23,14 @@ import (
 // publishing findings, against a raw JetStream baseline measured in the
 // same run: consume + ack + publish of messages of the same size with no
 // evaluation. Two checker figures: the first audit (every observation
-// creates an instance and publishes a finding: three server round trips)
-// and the next, unchanged audit (a read and, at most daily, a write).
+// creates an instance and publishes a finding: the observation, the state
+// write and the finding go through the server, and the watch on the bucket
+// delivers the write) and the next, unchanged audit (evaluated on the view,
+// nothing written). Besides throughput it reports the process's CPU time
+// per message and, as a reference for the first audit, the same JetStream
+// work without any checker code (serverFloor).
 //
-//	go test ./checker/ -run XXX -bench Throughput -benchtime 1x
+//	go test ./checker/ -run '^$' -bench Throughput -benchtime 3x
 func BenchmarkThroughput(b *testing.B) {
 	const n = 5000
 	for range b.N {
@@ -61,7 +69,7 @@ func BenchmarkThroughput(b *testing.B) {
 			b.Fatal(err)
 		}
 		payload := make([]byte, avg)
-		start := time.Now()
+		start, cpu0 := time.Now(), cpuTime()
 		done := make(chan struct{}, n)
 		lanes := make([]chan jetstream.Msg, 32)
 		for i := range lanes {
@@ -84,7 +92,7 @@ func BenchmarkThroughput(b *testing.B) {
 		for range n {
 			<-done
 		}
-		raw := time.Since(start)
+		raw, rawCPU := time.Since(start), cpuTime()-cpu0
 		cc.Stop()
 		for _, l := range lanes {
 			close(l)
@@ -102,13 +110,14 @@ func BenchmarkThroughput(b *testing.B) {
 			b.Fatal(err)
 		}
 		r := checker.NewRules(cat)
-		start = time.Now()
+		start, cpu0 = time.Now(), cpuTime()
 		c := startChecker(b, js, reg, r, func() time.Time { return at })
+		startup := time.Since(start) // counted: the checker provisions the topology and loads its view
 		waitConsumed(b, js)
 		for streamMsgs(b, js, events.StreamFindings) < n { // findings are published asynchronously
 			time.Sleep(5 * time.Millisecond)
 		}
-		checked := time.Since(start)
+		checked, checkedCPU := time.Since(start), cpuTime()-cpu0
 		firstFindings := streamMsgs(b, js, events.StreamFindings) // CN-R19-AR-DEPT and CN-R19-AR-GOV do not both apply: one per observation
 		if got := arFindings(b, js); got != n {
 			b.Fatalf("%d annual-report findings, want %d", got, n)
@@ -133,20 +142,137 @@ func BenchmarkThroughput(b *testing.B) {
 			}
 		}
 		c = startChecker(b, js, reg, r, func() time.Time { return at })
-		start = time.Now() // from the moment it consumes (its recovery republishing runs alongside)
+		start, cpu0 = time.Now(), cpuTime() // from the moment it consumes (its recovery republishing runs alongside)
 		waitConsumed(b, js)
-		steady := time.Since(start)
+		steady, steadyCPU := time.Since(start), cpuTime()-cpu0
 		c.stop(b)
 		if got := streamMsgs(b, js, events.StreamFindings); got != firstFindings {
 			b.Fatalf("%d findings after the unchanged audit, want still %d", got, firstFindings)
 		}
+		stateSize, findingSize := storedSizes(b, js)
+		floor, floorCPU := serverFloor(b, js, n, stateSize, findingSize)
+
 		b.ReportMetric(float64(firstFindings)/float64(n), "findings/obs")
 		b.ReportMetric(float64(avg), "bytes/msg")
 		b.ReportMetric(float64(n)/raw.Seconds(), "raw-msgs/s")
 		b.ReportMetric(float64(n)/checked.Seconds(), "new-obs/s")
 		b.ReportMetric(float64(firstFindings)/checked.Seconds(), "new-findings/s")
 		b.ReportMetric(raw.Seconds()/checked.Seconds(), "new-ratio")
+		b.ReportMetric(float64(startup.Microseconds())/1000, "new-startup-ms")
 		b.ReportMetric(float64(n)/steady.Seconds(), "steady-obs/s")
 		b.ReportMetric(raw.Seconds()/steady.Seconds(), "steady-ratio")
+		// CPU time of the whole process (checker, client and server) per
+		// message: less sensitive than throughput to other load on a
+		// shared machine.
+		b.ReportMetric(float64(rawCPU.Microseconds())/n, "raw-cpu-µs/msg")
+		b.ReportMetric(float64(checkedCPU.Microseconds())/n, "new-cpu-µs/obs")
+		b.ReportMetric(float64(steadyCPU.Microseconds())/n, "steady-cpu-µs/obs")
+		b.ReportMetric(raw.Seconds()/floor.Seconds(), "floor-ratio")
+		b.ReportMetric(float64(floorCPU.Microseconds())/n, "floor-cpu-µs/msg")
 	}
+}
+
+// storedSizes returns the size of a stored instance (the annual report of
+// a00001) and of the first finding.
+func storedSizes(b *testing.B, js jetstream.JetStream) (state, finding int) {
+	ctx := context.Background()
+	kv, err := js.KeyValue(ctx, events.BucketObligations)
+	if err != nil {
+		b.Fatal(err)
+	}
+	e, err := kv.Get(ctx, checker.Key("a00001", "cn-ogi-2019", "CN-R19-AR-DEPT", "2025"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, err := js.Stream(ctx, events.StreamFindings)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := st.GetMsg(ctx, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return len(e.Value()), len(m.Data)
+}
+
+// serverFloor measures, as a reference for the first audit, what it asks
+// of JetStream without decoding or evaluating anything: n observations
+// consumed as the baseline consumes them, each acknowledged after a state
+// write of stateSize bytes (a compare-and-set create, waited for) and an
+// asynchronous publish of findingSize bytes with a message id, while a
+// watch on the bucket receives every write.
+func serverFloor(b *testing.B, js jetstream.JetStream, n, stateSize, findingSize int) (time.Duration, time.Duration) {
+	ctx := context.Background()
+	kv, err := js.KeyValue(ctx, events.BucketObligations)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w, err := kv.WatchAll(ctx, jetstream.UpdatesOnly())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = w.Stop() }()
+	go func() {
+		for range w.Updates() {
+		}
+	}()
+	cons, err := js.CreateOrUpdateConsumer(ctx, events.StreamObservations, jetstream.ConsumerConfig{Durable: "bench-floor", AckPolicy: jetstream.AckExplicitPolicy, MaxAckPending: 1024})
+	if err != nil {
+		b.Fatal(err)
+	}
+	state, finding := make([]byte, stateSize), make([]byte, findingSize)
+	start, cpu0 := time.Now(), cpuTime()
+	done := make(chan struct{}, n)
+	var taken atomic.Int64
+	var lanesDone sync.WaitGroup
+	lanes := make([]chan jetstream.Msg, 32)
+	for i := range lanes {
+		lanes[i] = make(chan jetstream.Msg, 64)
+		lanesDone.Add(1)
+		go func() {
+			defer lanesDone.Done()
+			for m := range lanes[i] {
+				if taken.Add(1) > int64(n) {
+					continue // beyond the n measured
+				}
+				md, _ := m.Metadata()
+				key := fmt.Sprintf("floor%d.p.o.2025", md.Sequence.Stream)
+				if _, err := kv.Create(ctx, key, state); err != nil {
+					b.Error(err)
+				}
+				f := nats.NewMsg(events.FindingSubject("floor"))
+				f.Data = finding
+				if _, err := js.PublishMsgAsync(f, jetstream.WithMsgID(key)); err != nil {
+					b.Error(err)
+				}
+				_ = m.Ack()
+				done <- struct{}{}
+			}
+		}()
+	}
+	k := 0
+	cc, err := cons.Consume(func(m jetstream.Msg) { lanes[k%32] <- m; k++ }, jetstream.PullMaxMessages(256))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for range n {
+		<-done
+	}
+	cc.Stop()
+	<-js.PublishAsyncComplete()
+	d, cpu := time.Since(start), cpuTime()-cpu0
+	for _, l := range lanes {
+		close(l)
+	}
+	lanesDone.Wait()
+	return d, cpu
+}
+
+// cpuTime is the process's CPU time so far, user and system.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

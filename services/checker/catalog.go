@@ -413,7 +413,7 @@ func (c *catalogRules) rule(o *obligation.Obligation) (Rule, bool) {
 		if err != nil {
 			return ""
 		}
-		return o.CompletenessFor(p).Name
+		return profileKey(o.CompletenessFor(p)) // budget.go
 	}
 	// Obligations whose date the pack leaves to local configuration (the
 	// township report) need an override; without one there is nothing to

@@ -70,8 +70,9 @@ type Service struct {
 	log     *slog.Logger
 	metrics *metrics
 
-	view    *view.View
-	viewRev atomic.Uint64
+	view     *view.View
+	viewRev  atomic.Uint64 // the last bucket revision the watch delivered
+	viewSync viewSync
 
 	ev atomic.Pointer[evidence.Store]
 
@@ -129,6 +130,8 @@ func New(opts Options) (*Service, error) {
 		return nil, fmt.Errorf("checker: %w", err)
 	}
 	s := &Service{opts: opts, log: opts.Logger.With("service", "checker"), metrics: m, view: view.New(), unsent: map[string]*Outbox{}, uncertain: map[string]uncertainWrite{}}
+	s.viewSync.epoch = time.Now()
+	s.viewSync.asOf.Store(-int64(viewMaxLag)) // not current until a probe says so
 	if err := opts.Registerer.Register(newStateCollector(s)); err != nil {
 		return nil, fmt.Errorf("checker: %w", err)
 	}
@@ -165,13 +168,20 @@ func (s *Service) Run(ctx context.Context) error {
 	loaded := make(chan struct{})
 	watchDone := make(chan error, 1)
 	go func() { watchDone <- s.watchView(wctx, kv, loaded) }()
+	probeDone := make(chan struct{})
+	go func() {
+		defer close(probeDone)
+		s.probeView(wctx, kv)
+	}()
 	defer func() {
 		wcancel()
 		<-watchDone
+		<-probeDone
 	}()
 	select {
 	case <-loaded:
 	case err := <-watchDone:
+		watchDone <- err // for the deferred wait
 		return fmt.Errorf("checker: %w", err)
 	case <-ctx.Done():
 		return nil
@@ -283,16 +293,19 @@ func (s *Service) term(m jetstream.Msg, kind, reason string) {
 }
 
 func (s *Service) handleObservation(ctx context.Context, m jetstream.Msg) {
-	ev, err := events.Unmarshal(m.Data())
-	if err != nil {
-		s.term(m, "observation", err.Error())
-		return
+	obs, ok, err := decodeObservation(m.Data())
+	if !ok { // not an observation, or malformed: decode it the general way
+		ev, err := events.Unmarshal(m.Data())
+		if err != nil {
+			s.term(m, "observation", err.Error())
+			return
+		}
+		if ev.Type == events.TypeRequests {
+			s.handleRequests(ctx, m, ev)
+			return
+		}
+		obs, err = events.Decode[events.Observation](ev)
 	}
-	if ev.Type == events.TypeRequests {
-		s.handleRequests(ctx, m, ev)
-		return
-	}
-	obs, err := events.Decode[events.Observation](ev)
 	if err != nil {
 		s.term(m, "observation", err.Error())
 		return
@@ -488,12 +501,14 @@ func (s *Service) load(ctx context.Context, key string) (*Instance, uint64, erro
 	return &inst, e.Revision(), nil
 }
 
-// evaluate applies facts to one instance under optimistic concurrency: the
-// finding is published first, with a message id derived from the key, the
-// revision it replaces and the new state, and the state is then written
-// only if nobody else wrote it meanwhile. A crash or a lost race between the
-// two steps repeats the same transition from the same revision, whose
-// finding the stream de-duplicates.
+// evaluate applies facts to one instance under optimistic concurrency. The
+// instance's state comes from the view (viewstate.go), or from the bucket
+// when the view cannot vouch for it. A transition writes the new state with
+// its finding in the outbox, compare-and-set on the revision it replaces,
+// and publishes the finding (message id derived from the key, that revision
+// and the new state) only after the write succeeded; if another checker
+// wrote first, nothing was published and the instance is evaluated again
+// on its stored state.
 func (s *Service) evaluate(ctx context.Context, a *registry.Agency, r Rule, period string, f Facts, now time.Time) error {
 	event := f.PublishedOn
 	if f.ClockEvent != "" {
@@ -504,17 +519,12 @@ func (s *Service) evaluate(ctx context.Context, a *registry.Agency, r Rule, peri
 	if clockErr != nil && !noTrigger {
 		return fmt.Errorf("%s %s/%s %s: %w", a.ID, r.PackID, r.ObligationID, period, clockErr)
 	}
-	var err error
 	key := Key(a.ID, r.PackID, r.ObligationID, period)
+	read := false // from the bucket, not the view (see viewstate.go)
 	for attempt := 0; attempt < 5; attempt++ {
-		// The view tells which instances exist; a new one needs no read
-		// (its create fails if it is not new after all, and we read then).
-		var prev *Instance
-		var rev uint64
-		if attempt > 0 || s.view.Has(a.ID, r.PackID, r.ObligationID, period) {
-			if prev, rev, err = s.load(ctx, key); err != nil {
-				return err
-			}
+		prev, rev, cached, err := s.current(ctx, key, a.ID, r.PackID, r.ObligationID, period, read || attempt > 0)
+		if err != nil {
+			return err
 		}
 		if prev != nil && f.Look == LookNone && r.Kind == KindFresh {
 			clk.DueAt = prev.DueAt // the tick judges against the stored newest item
@@ -587,6 +597,10 @@ func (s *Service) evaluate(ctx context.Context, a *registry.Agency, r Rule, peri
 				cmp.LastObserved = prev.LastObserved
 			}
 			if sameStored(*prev, cmp) {
+				if cached && !s.viewCurrent() {
+					read = true // the view may lack another replica's write: make sure
+					continue
+				}
 				return nil
 			}
 		}
@@ -606,11 +620,14 @@ func (s *Service) evaluate(ctx context.Context, a *registry.Agency, r Rule, peri
 		if err != nil {
 			return err
 		}
+		w := s.writing(key, &next, body)
+		var wrote uint64
 		if prev == nil {
-			_, err = s.kv.Create(ctx, key, body)
+			wrote, err = s.kv.Create(ctx, key, body)
 		} else {
-			_, err = s.kv.Update(ctx, key, body, rev)
+			wrote, err = s.kv.Update(ctx, key, body, rev)
 		}
+		s.written(key, w, wrote, err == nil)
 		if err == nil {
 			if changed {
 				s.metrics.transitions.WithLabelValues(string(state)).Inc()
@@ -833,14 +850,13 @@ func (s *Service) finding(a *registry.Agency, r Rule, inst *Instance, from event
 		}
 	}
 	f.Explanation = explain(f, inst, r.Kind, s.opts.Location)
+	if t, ok := explainBudget(f, inst); ok { // budget.go: the missing tables, named
+		f.Explanation = t
+	}
 	id := FindingID(inst.Key(), rev, inst.State)
-	ev, err := events.New(Source, id, a.ID, now, f)
+	body, err := encodeFinding(id, a.ID, now, &f)
 	if err != nil {
 		return nil, fmt.Errorf("finding %s: %w", id, err)
-	}
-	body, err := ev.Marshal()
-	if err != nil {
-		return nil, err
 	}
 	return &Outbox{ID: id, At: now, From: from, State: inst.State, Rev: rev, Subject: events.FindingSubject(a.ID), Event: body}, nil
 }

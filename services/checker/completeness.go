@@ -10,9 +10,13 @@ import (
 )
 
 // completeness checks a report's text (stored as evidence by ingest) with
-// the report checker and returns the rules it fails. Profiles other than
-// the annual-report formats are not checked here.
+// the report checker, or a budget's text for its standard tables
+// (budget.go), and returns the rules it fails. Other profiles are not
+// checked here.
 func (s *Service) completeness(ctx context.Context, textHash, profile string) ([]string, error) {
+	if tables, ok := requiredTables(profile); ok {
+		return s.budgetCompleteness(ctx, textHash, tables)
+	}
 	if !strings.HasPrefix(profile, "cn-annual-report") {
 		return nil, nil
 	}

@@ -2,7 +2,6 @@ package checker
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/gongkai/gongkai/pkg/events"
 	"github.com/gongkai/gongkai/services/checker/internal/dashboard"
-	"github.com/gongkai/gongkai/services/checker/internal/view"
 	"github.com/gongkai/gongkai/services/internal/evidence"
 )
 
@@ -41,33 +39,9 @@ func (s *Service) watchView(ctx context.Context, kv jetstream.KeyValue, ready ch
 				}
 				continue
 			}
-			if e.Operation() == jetstream.KeyValuePut {
-				// Decode only what the view keeps; the outbox's event is
-				// skipped unless start-up recovery needs it.
-				var in viewRecord
-				if err := json.Unmarshal(e.Value(), &in); err != nil {
-					s.log.Warn("undecodable instance in bucket", "key", e.Key(), "err", err)
-				} else {
-					s.view.Put(in.Instance)
-					if initial && in.Outbox != nil && s.opts.Now().Sub(in.Outbox.At) < recoveryWindow {
-						var full Instance
-						if err := json.Unmarshal(e.Value(), &full); err == nil && full.Outbox != nil {
-							s.recover = append(s.recover, full)
-						}
-					}
-				}
-			}
-			s.viewRev.Store(e.Revision())
+			s.watched(e, initial)
 		}
 	}
-}
-
-// viewRecord is the part of a stored Instance the view needs.
-type viewRecord struct {
-	view.Instance
-	Outbox *struct {
-		At time.Time `json:"at"`
-	} `json:"outbox"`
 }
 
 // syncView waits until the view reflects every write made to the bucket so

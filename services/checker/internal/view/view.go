@@ -1,12 +1,14 @@
 // Package view keeps a compact in-memory copy of every obligation instance's
 // state, fed by a watch on the obligations bucket, for the read API, the
-// dashboard and the daily tick. It is sized for a national audit: 600,000
-// instances take a few tens of megabytes, because agency, obligation and
-// period strings are interned and each instance is a small fixed-size
-// record.
+// dashboard, the daily tick and the checker's evaluations. It is sized for a
+// national audit: 600,000 instances take under a hundred megabytes, because
+// agency, obligation, period and version strings are interned, each
+// instance is a small fixed-size record, and rarely present details live in
+// side tables.
 package view
 
 import (
+	"math"
 	"sort"
 	"strings"
 	"sync"
@@ -15,9 +17,8 @@ import (
 	"github.com/gongkai/gongkai/pkg/events"
 )
 
-// Instance is the part of an instance's state the view keeps. Its JSON
-// names are those of the stored instance, so it decodes from the bucket
-// directly.
+// Instance is the part of an instance's state the dashboard and the read
+// API show. Its JSON names are those of the stored instance.
 type Instance struct {
 	AgencyID     string       `json:"agency_id"`
 	PackID       string       `json:"pack_id"`
@@ -33,27 +34,84 @@ type Instance struct {
 	LastError    string       `json:"last_error"`
 }
 
+// Record is the whole stored state of an instance: what the view shows and
+// the rest, which the checker needs to evaluate the instance without
+// reading it from the bucket.
+type Record struct {
+	Instance
+	Failures        int
+	CalendarVersion string
+	PackVersion     string
+	Text            string
+	FailedRules     []string
+	Note            string
+	LastObserved    time.Time
+	// Outbox describes the finding of the instance's last transition, nil
+	// when it never had one. (Its message id and subject are derived from
+	// these by the checker.)
+	Outbox *Outbox
+}
+
+// Outbox is a record's last transition.
+type Outbox struct {
+	Rev         uint64 // the revision the transition replaced
+	At          time.Time
+	From, State events.State
+}
+
 type key struct {
 	agency     uint32
 	obligation uint32
 	period     uint32
 }
 
-// record is one instance. Rarely present details (URL, evidence, error)
-// live in a side table so the common record stays small.
+// record is one instance. What it rests on (URL, evidence, publication
+// date) lives in a side table, so that records of instances never looked
+// at successfully stay small, and the rarely present details (an error,
+// report text, failed rules, note, an outbox time other than Since) in
+// another. Times are nanoseconds since 1970 (noTime for the zero time).
 type record struct {
 	key
 	state       uint8
 	provisional bool
-	since       int64
-	due         int64
-	extra       int32 // index into extras, -1 when none
+	// complete is true when the record holds the whole stored state (Set
+	// with complete, every value representable), so Record may answer.
+	complete   bool
+	obFrom     uint8 // outbox states: 0 none (obState) or empty (obFrom), else code+1
+	obState    uint8
+	failures   uint16
+	calVersion uint16 // index into versions
+	version    uint16 // pack version, index into versions
+	extra      int32  // index into extras, -1 when none
+	more       int32  // index into mores, -1 when none
+	since      int64
+	due        int64
+	observed   int64
+	rev        uint64 // the bucket revision the record is as of; 0 unknown
+	obRev      uint64
 }
 
+// extra holds what an instance rests on, once something was looked at.
+// The evidence hashes are joined by evidenceSep into one interned string:
+// instances resting on the same pages share it, and a record needs no
+// slice of its own.
 type extra struct {
-	publishedOn, url, lastError string
-	evidence                    []string
+	publishedOn, url, evidence string
 }
+
+const evidenceSep = "\x00"
+
+// more holds the rarely present details.
+type more struct {
+	lastError   string
+	text, note  string
+	failedRules []string
+	obAt        int64 // when it differs from since
+	obAtSet     bool
+}
+
+// noTime stands for the zero time.Time.
+const noTime = math.MinInt64
 
 // obligationRef names an obligation within its pack.
 type obligationRef struct{ pack, id string }
@@ -69,17 +127,22 @@ type View struct {
 	index       map[key]int32
 	extras      []extra
 	freeExtras  []int32
-	// strs interns the repeated strings of extras: many instances of one
-	// agency rest on the same home page and list pages.
+	mores       []more
+	freeMores   []int32
+	versions    intern // calendar and pack versions; "" is 0
+	// strs interns the repeated strings of the side tables: many
+	// instances of one agency rest on the same home page and list pages.
 	strs map[string]string
 }
 
 // New returns an empty view.
 func New() *View {
-	return &View{
-		agencies: newIntern(), periods: newIntern(),
+	v := &View{
+		agencies: newIntern(), periods: newIntern(), versions: newIntern(),
 		obIndex: map[obligationRef]uint32{}, index: map[key]int32{}, strs: map[string]string{},
 	}
+	v.versions.id("")
+	return v
 }
 
 type intern struct {
@@ -107,8 +170,17 @@ var stateCodes = func() map[events.State]uint8 {
 	return m
 }()
 
-// Put inserts or replaces an instance.
+// Put inserts or replaces an instance, for display only (Record does not
+// return it).
 func (v *View) Put(in Instance) {
+	v.Set(Record{Instance: in}, 0, false)
+}
+
+// Set inserts or replaces an instance's record as of revision rev of the
+// bucket, unless the view already holds a later revision of it (rev 0:
+// unknown, always applied). With complete false the record is kept for
+// display only; Record does not return it.
+func (v *View) Set(in Record, rev uint64, complete bool) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	ref := obligationRef{in.PackID, in.ObligationID}
@@ -119,20 +191,60 @@ func (v *View) Put(in Instance) {
 		v.obligations = append(v.obligations, ref)
 	}
 	k := key{v.agencies.id(in.AgencyID), ob, v.periods.id(in.Period)}
-	r := record{key: k, state: stateCodes[in.State], provisional: in.Provisional,
-		since: in.Since.Unix(), due: in.DueAt.Unix(), extra: -1}
 	i, exists := v.index[k]
-	if exists && v.records[i].extra >= 0 {
-		v.freeExtras = append(v.freeExtras, v.records[i].extra)
+	if exists && rev != 0 && v.records[i].rev >= rev {
+		return // the view holds this revision or a later one
 	}
-	if in.PublishedOn != "" || in.URL != "" || in.LastError != "" || len(in.Evidence) > 0 {
-		x := extra{v.str(in.PublishedOn), v.str(in.URL), v.str(in.LastError), nil}
-		if len(in.Evidence) > 0 {
-			x.evidence = make([]string, len(in.Evidence))
-			for i, e := range in.Evidence {
-				x.evidence[i] = v.str(e)
-			}
+	// complete stays true only if every value is represented exactly.
+	state, ok := stateCodes[in.State]
+	complete = complete && ok
+	r := record{key: k, state: state, provisional: in.Provisional, rev: rev, extra: -1, more: -1}
+	r.since, ok = nanos(in.Since)
+	complete = complete && ok
+	r.due, ok = nanos(in.DueAt)
+	complete = complete && ok
+	r.observed, ok = nanos(in.LastObserved)
+	complete = complete && ok
+	r.failures = uint16(min(max(in.Failures, 0), math.MaxUint16))
+	complete = complete && int(r.failures) == in.Failures
+	if cv, pv := v.version(in.CalendarVersion), v.version(in.PackVersion); cv <= math.MaxUint16 && pv <= math.MaxUint16 {
+		r.calVersion, r.version = uint16(cv), uint16(pv)
+	} else {
+		complete = false
+	}
+	m := more{lastError: v.str(in.LastError)}
+	if ob := in.Outbox; ob != nil {
+		from, okFrom := stateCodes[ob.From]
+		to, okTo := stateCodes[ob.State]
+		if ob.From == "" {
+			from, okFrom = 0, true
+		} else {
+			from++
 		}
+		r.obFrom, r.obState, r.obRev = from, to+1, ob.Rev
+		at, okAt := nanos(ob.At)
+		complete = complete && okFrom && okTo && okAt
+		if at != r.since {
+			m.obAt, m.obAtSet = at, true
+		}
+	}
+	m.text, m.note = v.str(in.Text), v.str(in.Note)
+	if len(in.FailedRules) > 0 {
+		m.failedRules = make([]string, len(in.FailedRules))
+		for i, f := range in.FailedRules {
+			m.failedRules[i] = v.str(f)
+		}
+	}
+	evidence := strings.Join(in.Evidence, evidenceSep)
+	for _, e := range in.Evidence {
+		complete = complete && e != "" && !strings.Contains(e, evidenceSep) // or it would not split back as it was
+	}
+	r.complete = complete
+	if exists {
+		v.free(v.records[i])
+	}
+	if in.PublishedOn != "" || in.URL != "" || evidence != "" {
+		x := extra{v.str(in.PublishedOn), v.str(in.URL), v.str(evidence)}
 		if n := len(v.freeExtras); n > 0 {
 			r.extra = v.freeExtras[n-1]
 			v.freeExtras = v.freeExtras[:n-1]
@@ -142,12 +254,144 @@ func (v *View) Put(in Instance) {
 			v.extras = append(v.extras, x)
 		}
 	}
+	if m.lastError != "" || m.text != "" || m.note != "" || len(m.failedRules) > 0 || m.obAtSet {
+		if n := len(v.freeMores); n > 0 {
+			r.more = v.freeMores[n-1]
+			v.freeMores = v.freeMores[:n-1]
+			v.mores[r.more] = m
+		} else {
+			r.more = int32(len(v.mores))
+			v.mores = append(v.mores, m)
+		}
+	}
 	if exists {
 		v.records[i] = r
 		return
 	}
 	v.index[k] = int32(len(v.records))
 	v.records = append(v.records, r)
+}
+
+// free returns the side-table entries of a record being replaced or
+// removed.
+func (v *View) free(r record) {
+	if r.extra >= 0 {
+		v.extras[r.extra] = extra{}
+		v.freeExtras = append(v.freeExtras, r.extra)
+	}
+	if r.more >= 0 {
+		v.mores[r.more] = more{}
+		v.freeMores = append(v.freeMores, r.more)
+	}
+}
+
+// version interns a calendar or pack version.
+func (v *View) version(s string) uint32 {
+	if i, ok := v.versions.ids[s]; ok {
+		return i
+	}
+	return v.versions.id(strings.Clone(s))
+}
+
+// nanos encodes a time; ok is false when it is out of range (before 1678
+// or after 2261: it is then clamped, and the record incomplete).
+func nanos(t time.Time) (int64, bool) {
+	if t.IsZero() {
+		return noTime, true
+	}
+	switch y := t.Year(); {
+	case y < 1678:
+		return math.MinInt64 + 1, false
+	case y > 2261:
+		return math.MaxInt64, false
+	}
+	return t.UnixNano(), true
+}
+
+func fromNanos(n int64) time.Time {
+	if n == noTime {
+		return time.Time{}
+	}
+	return time.Unix(0, n)
+}
+
+// Record returns the whole record of an instance and the bucket revision it
+// is as of. ok is false when the view does not hold the instance or holds
+// it for display only. The view follows the bucket asynchronously: the
+// record may be older than the bucket's, so a caller that writes on its
+// strength must compare-and-set on the revision.
+func (v *View) Record(agency, pack, obligation, period string) (Record, uint64, bool) {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	i, ok := v.find(agency, pack, obligation, period)
+	if !ok || !v.records[i].complete {
+		return Record{}, 0, false
+	}
+	r := v.records[i]
+	out := Record{Instance: v.expand(r), Failures: int(r.failures), CalendarVersion: v.versions.names[r.calVersion],
+		PackVersion: v.versions.names[r.version], LastObserved: fromNanos(r.observed)}
+	var m more
+	if r.more >= 0 {
+		m = v.mores[r.more]
+		out.Text, out.Note = m.text, m.note
+		out.FailedRules = slicesClone(m.failedRules)
+	}
+	if r.obState != 0 {
+		ob := &Outbox{Rev: r.obRev, At: out.Since, State: events.States[r.obState-1]}
+		if r.obFrom != 0 {
+			ob.From = events.States[r.obFrom-1]
+		}
+		if m.obAtSet {
+			ob.At = fromNanos(m.obAt)
+		}
+		out.Outbox = ob
+	}
+	return out, r.rev, true
+}
+
+func slicesClone(ss []string) []string {
+	if ss == nil {
+		return nil
+	}
+	return append([]string(nil), ss...)
+}
+
+// Delete removes an instance deleted from the bucket at revision rev,
+// unless the view holds a later revision of it.
+func (v *View) Delete(agency, pack, obligation, period string, rev uint64) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	i, ok := v.find(agency, pack, obligation, period)
+	if !ok || (rev != 0 && v.records[i].rev >= rev) {
+		return
+	}
+	r := v.records[i]
+	v.free(r)
+	delete(v.index, r.key)
+	last := len(v.records) - 1
+	if int(i) != last {
+		v.records[i] = v.records[last]
+		v.index[v.records[i].key] = i
+	}
+	v.records = v.records[:last]
+}
+
+// find returns the index of an instance's record; the read lock is held.
+func (v *View) find(agency, pack, obligation, period string) (int32, bool) {
+	a, ok := v.agencies.ids[agency]
+	if !ok {
+		return 0, false
+	}
+	o, ok := v.obIndex[obligationRef{pack, obligation}]
+	if !ok {
+		return 0, false
+	}
+	p, ok := v.periods.ids[period]
+	if !ok {
+		return 0, false
+	}
+	i, ok := v.index[key{a, o, p}]
+	return i, ok
 }
 
 func (v *View) str(s string) string {
@@ -180,11 +424,17 @@ func (v *View) expand(r record) Instance {
 	in := Instance{
 		AgencyID: v.agencies.names[r.agency], PackID: ref.pack, ObligationID: ref.id,
 		Period: v.periods.names[r.period], State: events.States[r.state], Provisional: r.provisional,
-		Since: time.Unix(r.since, 0), DueAt: time.Unix(r.due, 0),
+		Since: fromNanos(r.since), DueAt: fromNanos(r.due),
 	}
 	if r.extra >= 0 {
 		x := v.extras[r.extra]
-		in.PublishedOn, in.URL, in.LastError, in.Evidence = x.publishedOn, x.url, x.lastError, x.evidence
+		in.PublishedOn, in.URL = x.publishedOn, x.url
+		if x.evidence != "" {
+			in.Evidence = strings.Split(x.evidence, evidenceSep)
+		}
+	}
+	if r.more >= 0 {
+		in.LastError = v.mores[r.more].lastError
 	}
 	return in
 }
@@ -339,18 +589,6 @@ func (v *View) CountBy(group func(agencyID string) string) map[string]map[events
 func (v *View) Has(agency, pack, obligation, period string) bool {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
-	a, ok := v.agencies.ids[agency]
-	if !ok {
-		return false
-	}
-	o, ok := v.obIndex[obligationRef{pack, obligation}]
-	if !ok {
-		return false
-	}
-	p, ok := v.periods.ids[period]
-	if !ok {
-		return false
-	}
-	_, ok = v.index[key{a, o, p}]
+	_, ok := v.find(agency, pack, obligation, period)
 	return ok
 }
