@@ -45,7 +45,8 @@ const maxAttachments = 2
 // final accounts, whose tables may be spread over several files.
 const maxBudgetAttachments = 4
 
-// evidenceTimeout bounds one evidence store operation: an object store
+// evidenceTimeout bounds one evidence store operation, and each attempt to
+// publish an observation or acknowledge a job: an object store
 // whose stream is between leaders (a node of the cluster lost) leaves an
 // asynchronous publish unanswered, and the audit must not wait for it for
 // the whole job time-out. The observation still names the body by hash;
@@ -165,7 +166,11 @@ func (s *Service) handle(ctx, service context.Context, msg jetstream.Msg) {
 	// out the whole ack wait). The observation's message id makes a
 	// repeated publication harmless.
 	if err := retry(ctx, publishPatience, func() error {
-		_, err := events.Publish(ctx, s.opts.JetStream, events.ObservationSubject(agency.ID), out)
+		// Each attempt has its own time-out: a reply lost with a node
+		// must not hold the worker for the rest of the job's time.
+		pctx, cancel := context.WithTimeout(ctx, evidenceTimeout)
+		defer cancel()
+		_, err := events.Publish(pctx, s.opts.JetStream, events.ObservationSubject(agency.ID), out)
 		return err
 	}); err != nil {
 		s.log.Warn("publish observation", "agency", agency.ID, "err", err)
@@ -181,7 +186,11 @@ func (s *Service) handle(ctx, service context.Context, msg jetstream.Msg) {
 		}
 	}
 	s.finishJob(job)
-	if err := retry(ctx, publishPatience, func() error { return msg.DoubleAck(ctx) }); err != nil {
+	if err := retry(ctx, publishPatience, func() error {
+		actx, cancel := context.WithTimeout(ctx, evidenceTimeout)
+		defer cancel()
+		return msg.DoubleAck(actx)
+	}); err != nil {
 		// Redelivered after the ack wait; the observation is not published
 		// twice (message id).
 		s.log.Warn("ack audit job", "agency", agency.ID, "err", err)
