@@ -2,18 +2,16 @@ package registry
 
 import (
 	"bytes"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
-	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/gongkai/gongkai/services/internal/calendar"
+	"github.com/gongkai/gongkai/services/internal/sheet"
 )
 
 // CSVColumns returns the columns ImportCSV understands, in the order
@@ -49,90 +47,28 @@ func csvAliases() map[string]string {
 //
 // The result is validated as a registry before it is returned.
 func ImportCSV(name string, data []byte) ([]byte, error) {
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	if !utf8.Valid(data) {
-		dec, err := simplifiedchinese.GB18030.NewDecoder().Bytes(data)
-		if err != nil {
-			return nil, fmt.Errorf("%s: neither UTF-8 nor GBK: %w", name, err)
-		}
-		data = dec
-	}
-	r := csv.NewReader(bytes.NewReader(data))
-	r.FieldsPerRecord = -1
-	r.TrimLeadingSpace = true
-	header, err := r.Read()
+	sh, err := sheet.Open(name, data, sheet.Spec{
+		Kind: "registry", Columns: CSVColumns(), Aliases: csvAliases(),
+		Required: []string{"id", "name", "level", "kind", "website"}, Prefix: "column:",
+	})
 	if err != nil {
-		return nil, fmt.Errorf("%s:1: %w", name, csvErr(err))
+		return nil, err
 	}
-	cols := map[string]int{}
-	known := map[string]bool{}
-	for _, c := range CSVColumns() {
-		known[c] = true
-	}
-	aliases := csvAliases()
 	var errs []error
-	for i, h := range header {
-		key := strings.ToLower(strings.TrimSpace(h))
-		if a, ok := aliases[strings.TrimSpace(h)]; ok {
-			key = a
-		}
-		switch {
-		case key == "":
-			continue
-		case !known[key] && !strings.HasPrefix(key, "column:"):
-			errs = append(errs, fmt.Errorf("%s:1: column %d %q is not a registry column (want one of %s, or column:KEY)", name, i+1, h, strings.Join(CSVColumns(), ", ")))
-		case cols[key] != 0:
-			errs = append(errs, fmt.Errorf("%s:1: column %q appears twice", name, h))
-		default:
-			cols[key] = i + 1
-		}
-	}
-	for _, req := range []string{"id", "name", "level", "kind", "website"} {
-		if cols[req] == 0 {
-			errs = append(errs, fmt.Errorf("%s:1: no %s column (required)", name, req))
-		}
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-
 	var agencies []*Agency
 	byID := map[string]*Agency{}
 	for {
-		rec, err := r.Read()
+		row, err := sh.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			line := 0
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				line = pe.StartLine
-			}
-			errs = append(errs, fmt.Errorf("%s:%d: %w", name, line, csvErr(err)))
-			if !errors.As(err, &pe) || pe.Err == csv.ErrQuote || pe.Err == csv.ErrBareQuote {
-				break // the rest of the file cannot be trusted
-			}
+			errs = append(errs, err)
 			continue
 		}
-		line, _ := r.FieldPos(0)
-		cell := func(col string) string {
-			if i := cols[col]; i > 0 && i <= len(rec) {
-				return strings.TrimSpace(rec[i-1])
-			}
-			return ""
-		}
+		line, cell := row.Line, row.Cell
 		bad := func(col, format string, args ...any) {
 			errs = append(errs, fmt.Errorf("%s:%d: column %s: %s", name, line, col, fmt.Sprintf(format, args...)))
-		}
-		blank := true
-		for _, c := range rec {
-			if strings.TrimSpace(c) != "" {
-				blank = false
-			}
-		}
-		if blank {
-			continue
 		}
 		id := cell("id")
 		a, repeat := byID[id]
@@ -183,18 +119,14 @@ func ImportCSV(name string, data []byte) ([]byte, error) {
 				}
 				*f.dst = m
 			}
-			for key, i := range cols {
-				if ck, ok := strings.CutPrefix(key, "column:"); ok && i <= len(rec) {
-					if u := strings.TrimSpace(rec[i-1]); u != "" {
-						if err := checkURL(u); err != nil {
-							bad(key, "%v", err)
-						}
-						if a.Columns == nil {
-							a.Columns = map[string]ColumnHint{}
-						}
-						a.Columns[ck] = ColumnHint{URL: u}
-					}
+			for ck, u := range row.Prefixed("column:") {
+				if err := checkURL(u); err != nil {
+					bad("column:"+ck, "%v", err)
 				}
+				if a.Columns == nil {
+					a.Columns = map[string]ColumnHint{}
+				}
+				a.Columns[ck] = ColumnHint{URL: u}
 			}
 			byID[id] = a
 			agencies = append(agencies, a)
@@ -258,14 +190,4 @@ func oneOf(s string, vals ...string) bool {
 		}
 	}
 	return false
-}
-
-// csvErr drops the "record on line N" prefix of csv.ParseError, which the
-// caller's file:line already says.
-func csvErr(err error) error {
-	var pe *csv.ParseError
-	if errors.As(err, &pe) {
-		return fmt.Errorf("column %d: %w", pe.Column, pe.Err)
-	}
-	return err
 }

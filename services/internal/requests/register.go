@@ -5,21 +5,16 @@
 package requests
 
 import (
-	"bytes"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
-
-	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/gongkai/gongkai/pkg/events"
+	"github.com/gongkai/gongkai/services/internal/sheet"
 )
 
 // Columns returns the columns Parse understands. The header row names them
@@ -71,83 +66,28 @@ func (r *Register) Len() int {
 //
 //	requests.csv:4: column received: "2026-13-01" is not a date (2026-01-30, 2026/1/30 or 2026年1月30日)
 func Parse(name string, data []byte, known func(agency string) bool) (*Register, error) {
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	if !utf8.Valid(data) {
-		dec, err := simplifiedchinese.GB18030.NewDecoder().Bytes(data)
-		if err != nil {
-			return nil, fmt.Errorf("%s: neither UTF-8 nor GBK: %w", name, err)
-		}
-		data = dec
-	}
-	r := csv.NewReader(bytes.NewReader(data))
-	r.FieldsPerRecord = -1
-	r.TrimLeadingSpace = true
-	header, err := r.Read()
-	if errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%s: empty file: want a header row naming the columns %s", name, strings.Join(Columns(), ", "))
-	}
+	sh, err := sheet.Open(name, data, sheet.Spec{
+		Kind: "register", Columns: Columns(), Aliases: Aliases(), Required: []string{"agency", "case", "received"},
+	})
 	if err != nil {
-		return nil, fmt.Errorf("%s:1: %w", name, err)
+		return nil, err
 	}
-	cols := map[string]int{}
-	aliases := Aliases()
 	var errs []error
-	for i, h := range header {
-		key := strings.ToLower(strings.TrimSpace(h))
-		if a, ok := aliases[strings.TrimSpace(h)]; ok {
-			key = a
-		}
-		switch {
-		case key == "":
-		case !slices.Contains(Columns(), key):
-			errs = append(errs, fmt.Errorf("%s:1: column %d %q is not a register column (want one of %s)", name, i+1, h, strings.Join(Columns(), ", ")))
-		case cols[key] != 0:
-			errs = append(errs, fmt.Errorf("%s:1: column %q appears twice", name, h))
-		default:
-			cols[key] = i + 1
-		}
-	}
-	for _, req := range []string{"agency", "case", "received"} {
-		if cols[req] == 0 {
-			errs = append(errs, fmt.Errorf("%s:1: no %s column (required)", name, req))
-		}
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-
 	reg := &Register{Cases: map[string][]events.RequestCase{}}
 	firstLine := map[string]int{} // agency + "\x00" + case → line
 	for {
-		rec, err := r.Read()
+		row, err := sh.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			var pe *csv.ParseError
-			if !errors.As(err, &pe) {
-				errs = append(errs, fmt.Errorf("%s: %w", name, err))
-				break
-			}
-			errs = append(errs, fmt.Errorf("%s:%d: %w", name, pe.StartLine, pe.Err))
-			if pe.Err == csv.ErrQuote || pe.Err == csv.ErrBareQuote {
-				break // the rest of the file cannot be trusted
-			}
+			errs = append(errs, err)
 			continue
 		}
-		line, _ := r.FieldPos(0)
-		cell := func(col string) string {
-			if i := cols[col]; i > 0 && i <= len(rec) {
-				return strings.TrimSpace(rec[i-1])
-			}
-			return ""
-		}
+		line, cell := row.Line, row.Cell
 		var rowErrs []error
 		bad := func(col, format string, args ...any) {
 			rowErrs = append(rowErrs, fmt.Errorf("%s:%d: column %s: %s", name, line, col, fmt.Sprintf(format, args...)))
-		}
-		if strings.TrimSpace(strings.Join(rec, "")) == "" {
-			continue
 		}
 		agency, id := cell("agency"), cell("case")
 		switch {
