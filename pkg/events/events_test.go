@@ -97,7 +97,8 @@ func examples() map[string]events.Payload {
 			MessageID: "<n-6b86b273ff34fce1@gongkai>", Findings: []string{"finding-huaian-jyj.cn-ogi-2019.annual-report-department.2025@3>overdue"},
 			SentAt: at.Add(10 * time.Minute), Outcome: "sent",
 		},
-		"tick": events.Tick{Date: "2026-02-02", At: time.Date(2026, 2, 2, 0, 5, 0, 0, shanghai)},
+		"tick":     events.Tick{Date: "2026-02-02", At: time.Date(2026, 2, 2, 0, 5, 0, 0, shanghai)},
+		"requests": exampleRequests(),
 	}
 }
 
