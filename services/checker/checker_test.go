@@ -52,7 +52,9 @@ type running struct {
 	done   chan error
 }
 
-func startChecker(t testing.TB, js jetstream.JetStream, reg *registry.Registry, r checker.Rules, now func() time.Time) *running {
+// startChecker starts a checker and waits until it is ready; before is
+// applied to the service before it runs (checker.WrapBucket, for one).
+func startChecker(t testing.TB, js jetstream.JetStream, reg *registry.Registry, r checker.Rules, now func() time.Time, before ...func(*checker.Service)) *running {
 	t.Helper()
 	m := prometheus.NewRegistry()
 	svc, err := checker.New(checker.Options{
@@ -61,6 +63,9 @@ func startChecker(t testing.TB, js jetstream.JetStream, reg *registry.Registry, 
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, f := range before {
+		f(svc)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	rr := &running{svc: svc, reg: m, cancel: cancel, done: make(chan error, 1)}
@@ -110,6 +115,18 @@ func publishObs(t testing.TB, js jetstream.JetStream, o events.Observation) {
 // about one obligation's transitions).
 func arFindings(t testing.TB, js jetstream.JetStream) int {
 	t.Helper()
+	n := 0
+	for _, f := range allFindings(t, js) {
+		if f.ObligationID == "CN-R19-AR-DEPT" {
+			n++
+		}
+	}
+	return n
+}
+
+// allFindings reads every finding in the stream, in order.
+func allFindings(t testing.TB, js jetstream.JetStream) []events.Finding {
+	t.Helper()
 	ctx := context.Background()
 	c, err := js.OrderedConsumer(ctx, events.StreamFindings, jetstream.OrderedConsumerConfig{})
 	if err != nil {
@@ -120,13 +137,13 @@ func arFindings(t testing.TB, js jetstream.JetStream) int {
 		t.Fatal(err)
 	}
 	if info.NumPending == 0 {
-		return 0
+		return nil
 	}
 	batch, err := c.Fetch(int(info.NumPending), jetstream.FetchMaxWait(5*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := 0
+	var out []events.Finding
 	for m := range batch.Messages() {
 		ev, err := events.Unmarshal(m.Data())
 		if err != nil {
@@ -136,11 +153,9 @@ func arFindings(t testing.TB, js jetstream.JetStream) int {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if f.ObligationID == "CN-R19-AR-DEPT" {
-			n++
-		}
+		out = append(out, f)
 	}
-	return n
+	return out
 }
 
 func streamMsgs(t testing.TB, js jetstream.JetStream, name string) uint64 {

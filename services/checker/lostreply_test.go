@@ -2,13 +2,11 @@ package checker_test
 
 import (
 	"context"
-	"log/slog"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/gongkai/gongkai/pkg/events"
@@ -50,29 +48,15 @@ func TestUnansweredStateWriteStillAnnounced(t *testing.T) {
 	_, js := eventstest.Connect(t, srv.URL)
 	reg := testRegistry(t, 1)
 	clock := time.Date(2026, 2, 3, 9, 0, 0, 0, cst)
-	m := prometheus.NewRegistry()
-	svc, err := checker.New(checker.Options{
-		JetStream: js, Registry: reg, Rules: rules(t), NoTick: true,
-		Logger: slog.New(slog.DiscardHandler), Registerer: m, Now: func() time.Time { return clock },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	bucket := &lossyBucket{}
-	checker.WrapBucket(svc, func(kv jetstream.KeyValue) jetstream.KeyValue {
-		bucket.KeyValue = kv
-		bucket.lose.Store(1) // the first write: the new instance's creation
-		return bucket
+	c := startChecker(t, js, reg, rules(t), func() time.Time { return clock }, func(svc *checker.Service) {
+		checker.WrapBucket(svc, func(kv jetstream.KeyValue) jetstream.KeyValue {
+			bucket.KeyValue = kv
+			bucket.lose.Store(1) // the first write: the new instance's creation
+			return bucket
+		})
 	})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- svc.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("checker stopped with %v", err)
-		}
-	}()
+	defer c.stop(t)
 
 	publishObs(t, js, observation("a00000", "r1", clock, ""))
 	deadline := time.Now().Add(30 * time.Second)
@@ -90,7 +74,7 @@ func TestUnansweredStateWriteStillAnnounced(t *testing.T) {
 	if n := arFindings(t, js); n != 1 {
 		t.Fatalf("%d annual-report findings, want 1", n)
 	}
-	if v := testutil.ToFloat64(prometheusCounterVec(t, m, "gongkai_checker_uncertain_writes_total", "stored")); v != 1 {
+	if v := testutil.ToFloat64(prometheusCounterVec(t, c.reg, "gongkai_checker_uncertain_writes_total", "stored")); v != 1 {
 		t.Errorf("uncertain writes settled as stored: %v, want 1", v)
 	}
 }

@@ -9,44 +9,11 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/gongkai/gongkai/pkg/events"
 	"github.com/gongkai/gongkai/pkg/events/eventstest"
 )
-
-// allFindings reads every finding in the stream, in order.
-func allFindings(t testing.TB, js jetstream.JetStream) []events.Finding {
-	t.Helper()
-	ctx := context.Background()
-	c, err := js.OrderedConsumer(ctx, events.StreamFindings, jetstream.OrderedConsumerConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := c.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []events.Finding
-	if info.NumPending == 0 {
-		return nil
-	}
-	batch, err := c.Fetch(int(info.NumPending), jetstream.FetchMaxWait(5*time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for m := range batch.Messages() {
-		ev, err := events.Unmarshal(m.Data())
-		if err != nil {
-			t.Fatal(err)
-		}
-		f, err := events.Decode[events.Finding](ev)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, f)
-	}
-	return out
-}
 
 func publishRequests(t testing.TB, js jetstream.JetStream, r events.Requests, id string) {
 	t.Helper()
@@ -225,11 +192,11 @@ func TestRequestRegistersBadInput(t *testing.T) {
 	waitConsumed(t, js)
 	c.stop(t)
 	for label, want := range map[string]float64{"no_obligation": 1, "judged": 1} {
-		if got := gatheredValue(t, c, "gongkai_checker_request_cases_total", label); got != want {
+		if got := testutil.ToFloat64(prometheusCounterVec(t, c.reg, "gongkai_checker_request_cases_total", label)); got != want {
 			t.Errorf("request cases %s: %v, want %v", label, got, want)
 		}
 	}
-	if got := gatheredValue(t, c, "gongkai_checker_messages_terminated_total", "requests"); got != 1 {
+	if got := testutil.ToFloat64(prometheusCounterVec(t, c.reg, "gongkai_checker_messages_terminated_total", "requests")); got != 1 {
 		t.Errorf("terminated registers: %v, want 1", got)
 	}
 	periods := map[string]bool{}
@@ -241,25 +208,4 @@ func TestRequestRegistersBadInput(t *testing.T) {
 	if !periods["ok"] || periods["old"] || periods["x"] {
 		t.Errorf("findings for cases %v, want only ok", periods)
 	}
-}
-
-func gatheredValue(t *testing.T, c *running, name, label string) float64 {
-	t.Helper()
-	mfs, err := c.reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetValue() == label {
-					return m.GetCounter().GetValue()
-				}
-			}
-		}
-	}
-	return 0
 }

@@ -3,13 +3,11 @@ package checker_test
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/gongkai/gongkai/pkg/events"
@@ -68,28 +66,14 @@ func TestStaleViewNeitherLosesNorDoublesFindings(t *testing.T) {
 	}
 	reg := testRegistry(t, 1)
 	clock := time.Date(2026, 2, 3, 9, 0, 0, 0, cst)
-	m := prometheus.NewRegistry()
-	svc, err := checker.New(checker.Options{
-		JetStream: js, Registry: reg, Rules: rules(t), NoTick: true,
-		Logger: slog.New(slog.DiscardHandler), Registerer: m, Now: func() time.Time { return clock },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	bucket := &heldBucket{}
-	checker.WrapBucket(svc, func(kv jetstream.KeyValue) jetstream.KeyValue {
-		bucket.KeyValue = kv
-		return bucket
+	c := startChecker(t, js, reg, rules(t), func() time.Time { return clock }, func(svc *checker.Service) {
+		checker.WrapBucket(svc, func(kv jetstream.KeyValue) jetstream.KeyValue {
+			bucket.KeyValue = kv
+			return bucket
+		})
 	})
-	rctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- svc.Run(rctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("checker stopped with %v", err)
-		}
-	}()
+	defer c.stop(t)
 	key := checker.Key("a00000", "cn-ogi-2019", "CN-R19-AR-DEPT", "2025")
 	// otherReplica writes the instance as another checker would, except
 	// for its finding.
@@ -110,7 +94,7 @@ func TestStaleViewNeitherLosesNorDoublesFindings(t *testing.T) {
 		}
 	}
 	conflicts := func() float64 {
-		return testutil.ToFloat64(prometheusCounter(t, m, "gongkai_checker_state_conflicts_total"))
+		return testutil.ToFloat64(prometheusCounter(t, c.reg, "gongkai_checker_state_conflicts_total"))
 	}
 
 	// The first look finds no report: overdue, announced.
