@@ -19,17 +19,12 @@ func cmdAgencies(_ context.Context, args []string, stdout, stderr io.Writer) int
 	fs := flag.NewFlagSet("gongkai agencies import", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	out := fs.String("o", "", "write the registry to this file (default: stdout)")
-	rest := args[1:]
-	var file string
-	if len(rest) > 0 && len(rest[0]) > 0 && rest[0][0] != '-' {
-		file, rest = rest[0], rest[1:]
-	}
-	if err := fs.Parse(rest); err != nil {
+	// The file may come before or after the flags.
+	file, ok := parseOperand(fs, args[1:])
+	if !ok {
 		return 2
 	}
-	if file == "" && fs.NArg() == 1 {
-		file = fs.Arg(0)
-	} else if file == "" || fs.NArg() > 0 {
+	if file == "" {
 		fmt.Fprintln(stderr, "usage: gongkai agencies import FILE.csv [-o registry.yaml]")
 		return 2
 	}

@@ -27,17 +27,11 @@ func cmdEvidence(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	natsURL := fs.String("nats-url", daemon.Env("GONGKAI_NATS_URL", "nats://127.0.0.1:4222"), "NATS server of the running pipeline (env GONGKAI_NATS_URL)")
 	out := fs.String("o", "", "write the body to this file instead of stdout")
 	// The hash may come before or after the flags.
-	rest := args[1:]
-	var sum string
-	if len(rest) > 0 && len(rest[0]) > 0 && rest[0][0] != '-' {
-		sum, rest = rest[0], rest[1:]
-	}
-	if err := fs.Parse(rest); err != nil {
+	sum, ok := parseOperand(fs, args[1:])
+	if !ok {
 		return 2
 	}
-	if sum == "" && fs.NArg() == 1 {
-		sum = fs.Arg(0)
-	} else if fs.NArg() > 0 || sum == "" {
+	if sum == "" {
 		fmt.Fprintln(stderr, "usage: gongkai evidence get HASH [--nats-url URL] [-o FILE]")
 		return 2
 	}

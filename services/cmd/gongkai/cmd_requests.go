@@ -35,17 +35,12 @@ func cmdRequests(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	regPath := fs.String("registry", daemon.Env("GONGKAI_REGISTRY", ""), "agency registry YAML file (env GONGKAI_REGISTRY; required)")
 	natsURL := fs.String("nats-url", daemon.Env("GONGKAI_NATS_URL", "nats://127.0.0.1:4222"), "NATS server of the running pipeline")
 	dryRun := fs.Bool("dry-run", false, "check the register and print what would be published, without publishing")
-	rest := args[1:]
-	var file string
-	if len(rest) > 0 && len(rest[0]) > 0 && rest[0][0] != '-' {
-		file, rest = rest[0], rest[1:]
-	}
-	if err := fs.Parse(rest); err != nil {
+	// The file may come before or after the flags.
+	file, ok := parseOperand(fs, args[1:])
+	if !ok {
 		return 2
 	}
-	if file == "" && fs.NArg() == 1 {
-		file = fs.Arg(0)
-	} else if file == "" || fs.NArg() > 0 {
+	if file == "" {
 		fmt.Fprintln(stderr, requestsUsage)
 		return 2
 	}
