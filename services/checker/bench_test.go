@@ -94,6 +94,7 @@ func BenchmarkThroughput(b *testing.B) {
 		}
 		raw, rawCPU := time.Since(start), cpuTime()-cpu0
 		cc.Stop()
+		<-cc.Closed() // no callback runs after this: the lanes can be closed
 		for _, l := range lanes {
 			close(l)
 		}
@@ -259,6 +260,7 @@ func serverFloor(b *testing.B, js jetstream.JetStream, n, stateSize, findingSize
 		<-done
 	}
 	cc.Stop()
+	<-cc.Closed() // no callback runs after this: the lanes can be closed
 	<-js.PublishAsyncComplete()
 	d, cpu := time.Since(start), cpuTime()-cpu0
 	for _, l := range lanes {

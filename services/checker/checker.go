@@ -8,7 +8,6 @@ package checker
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -76,10 +75,13 @@ type Service struct {
 
 	ev atomic.Pointer[evidence.Store]
 
-	pubWG sync.WaitGroup // findings published and not yet acknowledged
+	// pub publishes findings asynchronously on the caller's connection;
+	// its acknowledgements arrive through published and notPublished.
+	pub jetstream.JetStream
 
 	unsentMu sync.Mutex
 	unsent   map[string]*Outbox
+	inflight map[string]*Outbox // findings published and not yet acknowledged, by id
 	// uncertain holds transitions whose state write went unanswered, by
 	// finding id (see uncertain.go).
 	uncertain map[string]uncertainWrite
@@ -129,7 +131,11 @@ func New(opts Options) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("checker: %w", err)
 	}
-	s := &Service{opts: opts, log: opts.Logger.With("service", "checker"), metrics: m, view: view.New(), unsent: map[string]*Outbox{}, uncertain: map[string]uncertainWrite{}}
+	s := &Service{opts: opts, log: opts.Logger.With("service", "checker"), metrics: m, view: view.New(),
+		unsent: map[string]*Outbox{}, inflight: map[string]*Outbox{}, uncertain: map[string]uncertainWrite{}}
+	if s.pub, err = s.publisher(); err != nil {
+		return nil, fmt.Errorf("checker: %w", err)
+	}
 	s.viewSync.epoch = time.Now()
 	s.viewSync.asOf.Store(-int64(viewMaxLag)) // not current until a probe says so
 	if err := opts.Registerer.Register(newStateCollector(s)); err != nil {
@@ -197,7 +203,10 @@ func (s *Service) Run(ctx context.Context) error {
 		s.resend(rctx)
 	}()
 	defer func() {
-		s.pubWG.Wait()
+		select { // findings published and not yet acknowledged
+		case <-s.pub.PublishAsyncComplete():
+		case <-time.After(2 * publishAckTimeout):
+		}
 		rcancel()
 		<-resendDone
 	}()
@@ -495,7 +504,7 @@ func (s *Service) load(ctx context.Context, key string) (*Instance, uint64, erro
 		return nil, 0, fmt.Errorf("get %s: %w", key, err)
 	}
 	var inst Instance
-	if err := json.Unmarshal(e.Value(), &inst); err != nil {
+	if err := decodeInstance(e.Value(), &inst); err != nil {
 		return nil, 0, fmt.Errorf("decode %s: %w", key, err)
 	}
 	return &inst, e.Revision(), nil
@@ -616,7 +625,7 @@ func (s *Service) evaluate(ctx context.Context, a *registry.Agency, r Rule, peri
 			}
 			next.Outbox = ob
 		}
-		body, err := json.Marshal(next)
+		body, err := encodeInstance(&next)
 		if err != nil {
 			return err
 		}
@@ -646,33 +655,75 @@ func (s *Service) evaluate(ctx context.Context, a *registry.Agency, r Rule, peri
 	return fmt.Errorf("write %s: too many concurrent updates", key)
 }
 
+// publishAckTimeout bounds the wait for a finding's acknowledgement; a
+// finding not acknowledged in time goes to the background resender.
+const publishAckTimeout = 10 * time.Second
+
+// publisher returns a JetStream context on the caller's connection (same
+// API prefix or domain) whose asynchronous acknowledgements call back into
+// the service: a callback per acknowledgement costs less than a goroutine
+// waiting on each publish's future.
+func (s *Service) publisher() (jetstream.JetStream, error) {
+	opts := []jetstream.JetStreamOpt{
+		jetstream.WithPublishAsyncAckHandler(s.published),
+		jetstream.WithPublishAsyncErrHandler(s.notPublished),
+		jetstream.WithPublishAsyncTimeout(publishAckTimeout),
+	}
+	js := s.opts.JetStream
+	switch o := js.Options(); {
+	case o.Domain != "":
+		return jetstream.NewWithDomain(js.Conn(), o.Domain, opts...)
+	case o.APIPrefix != "":
+		return jetstream.NewWithAPIPrefix(js.Conn(), o.APIPrefix, opts...)
+	default:
+		return jetstream.New(js.Conn(), opts...)
+	}
+}
+
 // send publishes a stored finding without waiting for the server's
 // acknowledgement: the state (with the finding in its outbox) is already
-// stored, so the evaluation is done. A publish the server refuses goes to
-// the background resender; one lost to a crash is republished at start-up.
+// stored, so the evaluation is done. A publish the server refuses or does
+// not acknowledge in time goes to the background resender; one lost to a
+// crash is republished at start-up.
 func (s *Service) send(ob *Outbox) {
 	msg := nats.NewMsg(ob.Subject)
 	msg.Data = ob.Event
 	msg.Header.Set(events.HeaderType, events.TypeFinding)
-	f, err := s.opts.JetStream.PublishMsgAsync(msg, jetstream.WithMsgID(ob.ID))
-	if err != nil {
-		s.keepUnsent(ob, err)
-		return
+	s.unsentMu.Lock()
+	s.inflight[ob.ID] = ob
+	s.unsentMu.Unlock()
+	if _, err := s.pub.PublishMsgAsync(msg, jetstream.WithMsgID(ob.ID)); err != nil {
+		s.notPublished(s.pub, msg, err)
 	}
-	s.pubWG.Add(1)
-	go func() {
-		defer s.pubWG.Done()
-		select {
-		case ack := <-f.Ok():
-			if ack.Duplicate {
-				s.metrics.duplicates.Inc()
-			} else {
-				s.metrics.findings.WithLabelValues(string(ob.State)).Inc()
-			}
-		case err := <-f.Err():
-			s.keepUnsent(ob, err)
-		}
-	}()
+}
+
+// acknowledged removes and returns the finding in flight that m carried.
+func (s *Service) acknowledged(m *nats.Msg) *Outbox {
+	id := m.Header.Get(jetstream.MsgIDHeader)
+	s.unsentMu.Lock()
+	defer s.unsentMu.Unlock()
+	ob := s.inflight[id]
+	delete(s.inflight, id)
+	return ob
+}
+
+// published is called when the server acknowledges a finding.
+func (s *Service) published(_ jetstream.JetStream, m *nats.Msg, ack *jetstream.PubAck) {
+	ob := s.acknowledged(m)
+	switch {
+	case ack.Duplicate:
+		s.metrics.duplicates.Inc()
+	case ob != nil:
+		s.metrics.findings.WithLabelValues(string(ob.State)).Inc()
+	}
+}
+
+// notPublished is called when a finding was refused or not acknowledged
+// in time (possibly with the client library's lock held: it only records).
+func (s *Service) notPublished(_ jetstream.JetStream, m *nats.Msg, err error) {
+	if ob := s.acknowledged(m); ob != nil {
+		s.keepUnsent(ob, err)
+	}
 }
 
 func (s *Service) keepUnsent(ob *Outbox, err error) {

@@ -57,9 +57,10 @@ type running struct {
 func startChecker(t testing.TB, js jetstream.JetStream, reg *registry.Registry, r checker.Rules, now func() time.Time, before ...func(*checker.Service)) *running {
 	t.Helper()
 	m := prometheus.NewRegistry()
+	logger := slog.New(slog.DiscardHandler)
 	svc, err := checker.New(checker.Options{
 		JetStream: js, Registry: reg, Rules: r, NoTick: true,
-		Logger: slog.New(slog.DiscardHandler), Registerer: m, Now: now,
+		Logger: logger, Registerer: m, Now: now,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -424,4 +425,45 @@ gongkai_checker_overdue_agencies{region="浙江省"} 1
 		t.Fatalf("instances series: %d, %v", n, err)
 	}
 	c.stop(t)
+}
+
+// A finding the findings stream refuses is not lost: the state is stored,
+// the refusal goes to the resender, and once the stream accepts again the
+// finding is published, once.
+func TestRefusedFindingIsPublishedLater(t *testing.T) {
+	srv := eventstest.RunServer(t, "")
+	_, js := eventstest.Connect(t, srv.URL)
+	ctx := context.Background()
+	reg := testRegistry(t, 1)
+	now := func() time.Time { return time.Date(2026, 2, 3, 9, 0, 0, 0, cst) }
+	c := startChecker(t, js, reg, rules(t), now)
+	st, err := js.Stream(ctx, events.StreamFindings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := st.CachedInfo().Config
+	if err := js.DeleteStream(ctx, events.StreamFindings); err != nil { // publishes now fail: no stream answers
+		t.Fatal(err)
+	}
+	publishObs(t, js, observation("a00000", "r1", now(), ""))
+	waitConsumed(t, js) // evaluated and acknowledged although its findings were refused
+	for deadline := time.Now().Add(15 * time.Second); c.svc.Unsent() == 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) { // the refusal is reported asynchronously
+			t.Fatal("no finding waits for the resender after the stream refused it")
+		}
+	}
+	if _, err := js.CreateStream(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for arFindings(t, js) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the refused finding was not published after the stream accepted again (%d still unsent)", c.svc.Unsent())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	c.stop(t)
+	if n := arFindings(t, js); n != 1 {
+		t.Fatalf("%d annual-report findings, want 1", n)
+	}
 }

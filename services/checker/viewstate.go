@@ -3,7 +3,6 @@ package checker
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -161,7 +160,7 @@ func (s *Service) watched(e jetstream.KeyValueEntry, initial bool) {
 	var in Instance
 	decoded := false
 	if e.Operation() == jetstream.KeyValuePut {
-		if err := json.Unmarshal(e.Value(), &in); err != nil {
+		if err := decodeInstance(e.Value(), &in); err != nil {
 			s.log.Warn("undecodable instance in bucket", "key", e.Key(), "err", err)
 		} else {
 			decoded = true
