@@ -64,40 +64,12 @@ func BenchmarkThroughput(b *testing.B) {
 		if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "BENCH", Subjects: []string{"bench.>"}, Storage: jetstream.FileStorage}); err != nil {
 			b.Fatal(err)
 		}
-		cons, err := js.CreateOrUpdateConsumer(ctx, events.StreamObservations, jetstream.ConsumerConfig{Durable: "bench-raw", AckPolicy: jetstream.AckExplicitPolicy, MaxAckPending: 1024})
-		if err != nil {
-			b.Fatal(err)
-		}
 		payload := make([]byte, avg)
-		start, cpu0 := time.Now(), cpuTime()
-		done := make(chan struct{}, n)
-		lanes := make([]chan jetstream.Msg, 32)
-		for i := range lanes {
-			lanes[i] = make(chan jetstream.Msg, 64)
-			go func() {
-				for m := range lanes[i] {
-					if _, err := js.Publish(ctx, "bench.out", payload); err != nil {
-						b.Error(err)
-					}
-					_ = m.Ack()
-					done <- struct{}{}
-				}
-			}()
-		}
-		k := 0
-		cc, err := cons.Consume(func(m jetstream.Msg) { lanes[k%32] <- m; k++ }, jetstream.PullMaxMessages(256))
-		if err != nil {
-			b.Fatal(err)
-		}
-		for range n {
-			<-done
-		}
-		raw, rawCPU := time.Since(start), cpuTime()-cpu0
-		cc.Stop()
-		<-cc.Closed() // no callback runs after this: the lanes can be closed
-		for _, l := range lanes {
-			close(l)
-		}
+		raw, rawCPU := consumeInLanes(b, js, "bench-raw", n, func(jetstream.Msg) {
+			if _, err := js.Publish(ctx, "bench.out", payload); err != nil {
+				b.Error(err)
+			}
+		}, nil)
 
 		// One obligation (the department annual report of cn-ogi-2019), so
 		// that each observation makes one transition and one finding.
@@ -111,7 +83,7 @@ func BenchmarkThroughput(b *testing.B) {
 			b.Fatal(err)
 		}
 		r := checker.NewRules(cat)
-		start, cpu0 = time.Now(), cpuTime()
+		start, cpu0 := time.Now(), cpuTime()
 		c := startChecker(b, js, reg, r, func() time.Time { return at })
 		startup := time.Since(start) // counted: the checker provisions the topology and loads its view
 		waitConsumed(b, js)
@@ -217,11 +189,31 @@ func serverFloor(b *testing.B, js jetstream.JetStream, n, stateSize, findingSize
 		for range w.Updates() {
 		}
 	}()
-	cons, err := js.CreateOrUpdateConsumer(ctx, events.StreamObservations, jetstream.ConsumerConfig{Durable: "bench-floor", AckPolicy: jetstream.AckExplicitPolicy, MaxAckPending: 1024})
+	state, finding := make([]byte, stateSize), make([]byte, findingSize)
+	return consumeInLanes(b, js, "bench-floor", n, func(m jetstream.Msg) {
+		md, _ := m.Metadata()
+		key := fmt.Sprintf("floor%d.p.o.2025", md.Sequence.Stream)
+		if _, err := kv.Create(ctx, key, state); err != nil {
+			b.Error(err)
+		}
+		f := nats.NewMsg(events.FindingSubject("floor"))
+		f.Data = finding
+		if _, err := js.PublishMsgAsync(f, jetstream.WithMsgID(key)); err != nil {
+			b.Error(err)
+		}
+	}, func() { <-js.PublishAsyncComplete() })
+}
+
+// consumeInLanes consumes the first n observations with a new durable
+// consumer and 32 workers, as the checker does, each message acknowledged
+// after handle returns; it returns the time and the process CPU time until
+// the n-th acknowledgement and, when given, until settle returns.
+func consumeInLanes(b *testing.B, js jetstream.JetStream, durable string, n int, handle func(jetstream.Msg), settle func()) (time.Duration, time.Duration) {
+	ctx := context.Background()
+	cons, err := js.CreateOrUpdateConsumer(ctx, events.StreamObservations, jetstream.ConsumerConfig{Durable: durable, AckPolicy: jetstream.AckExplicitPolicy, MaxAckPending: 1024})
 	if err != nil {
 		b.Fatal(err)
 	}
-	state, finding := make([]byte, stateSize), make([]byte, findingSize)
 	start, cpu0 := time.Now(), cpuTime()
 	done := make(chan struct{}, n)
 	var taken atomic.Int64
@@ -236,16 +228,7 @@ func serverFloor(b *testing.B, js jetstream.JetStream, n, stateSize, findingSize
 				if taken.Add(1) > int64(n) {
 					continue // beyond the n measured
 				}
-				md, _ := m.Metadata()
-				key := fmt.Sprintf("floor%d.p.o.2025", md.Sequence.Stream)
-				if _, err := kv.Create(ctx, key, state); err != nil {
-					b.Error(err)
-				}
-				f := nats.NewMsg(events.FindingSubject("floor"))
-				f.Data = finding
-				if _, err := js.PublishMsgAsync(f, jetstream.WithMsgID(key)); err != nil {
-					b.Error(err)
-				}
+				handle(m)
 				_ = m.Ack()
 				done <- struct{}{}
 			}
@@ -261,7 +244,9 @@ func serverFloor(b *testing.B, js jetstream.JetStream, n, stateSize, findingSize
 	}
 	cc.Stop()
 	<-cc.Closed() // no callback runs after this: the lanes can be closed
-	<-js.PublishAsyncComplete()
+	if settle != nil {
+		settle()
+	}
 	d, cpu := time.Since(start), cpuTime()-cpu0
 	for _, l := range lanes {
 		close(l)
