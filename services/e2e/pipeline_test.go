@@ -203,6 +203,13 @@ func TestPipelineEndToEnd(t *testing.T) {
 		"demo-jyj/CN-R19-AR-DEPT/2025": events.StateSatisfiedLate,
 		"demo-wjw/CN-R19-AR-DEPT/2025": events.StateOverdue,
 		"demo-gov/CN-R19-AR-DEPT/2025": events.StateUnknown,
+		// The registry dates demo-czj's 2025 budget approval (2025-02-10);
+		// published ten days later, within the 20 days allowed.
+		"demo-czj/CN-BUD-DEPT-BUDGET/2025": events.StateSatisfied,
+		// No approval date for 2026, nor for the other agencies: unknown,
+		// with the reason.
+		"demo-czj/CN-BUD-DEPT-BUDGET/2026": events.StateUnknown,
+		"demo-jyj/CN-BUD-DEPT-BUDGET/2025": events.StateUnknown,
 	} {
 		if st[k] != want {
 			t.Errorf("%s = %q, want %q (all: %v)", k, st[k], want, st)

@@ -142,6 +142,10 @@ type Site struct {
 	// Budgets lists the budget and final-account items of the 预决算公开
 	// column.
 	Budgets []Budget
+	// BudgetApproved gives, per budget year, the date the department's
+	// budget was approved (批复); the registry carries it as
+	// budget_approved, the trigger of the budget's 20-day deadline.
+	BudgetApproved map[int]time.Time
 	// News are dates of news items on the home page (newest first is not
 	// required). When empty, the 工作动态 column's items are shown.
 	News []time.Time
@@ -371,6 +375,8 @@ func (f *Fleet) WriteRegistry(w io.Writer) error {
 		Parent   string    `yaml:"parent,omitempty"`
 		Website  string    `yaml:"website"`
 		Contacts []contact `yaml:"contacts,omitempty"`
+		// BudgetApproved maps a year to a date (YYYY-MM-DD).
+		BudgetApproved map[int]string `yaml:"budget_approved,omitempty"`
 	}
 	out := struct {
 		AllowPrivate bool     `yaml:"allow_private_addresses"`
@@ -396,6 +402,12 @@ func (f *Fleet) WriteRegistry(w io.Writer) error {
 		}
 		if s.Email != "" {
 			a.Contacts = []contact{{Name: a.Name + "政务公开办", Role: "disclosure_office", Email: s.Email}}
+		}
+		for y, d := range s.BudgetApproved {
+			if a.BudgetApproved == nil {
+				a.BudgetApproved = map[int]string{}
+			}
+			a.BudgetApproved[y] = d.Format("2006-01-02")
 		}
 		out.Agencies = append(out.Agencies, a)
 	}
@@ -508,7 +520,11 @@ func LastDueYear(t time.Time) int {
 // asOf: the department annual reports for the most recent year whose Jan 31
 // deadline has passed by asOf are published on time by one agency, two days
 // late by another and not at all by the third; the fourth site is
-// unreachable. The first two share a platform host.
+// unreachable. The first two share a platform host. The first agency's
+// budget for last year was approved on February 10 of that year and
+// published ten days later, within the 20 days the budget law allows; the
+// registry gives no approval date for this year's budget, nor for the
+// other agencies' (whose budget obligations stay unknown, saying so).
 func Demo(asOf time.Time) Spec {
 	loc := time.FixedZone("CST", 8*3600)
 	asOf = asOf.In(loc)
@@ -516,10 +532,17 @@ func Demo(asOf time.Time) Spec {
 	due := time.Date(year+1, 1, 31, 0, 0, 0, 0, loc)
 	prev := Report{Year: year - 1, Published: time.Date(year, 1, 22, 0, 0, 0, 0, loc)}
 	news := []time.Time{asOf.AddDate(0, 0, -2), asOf.AddDate(0, 0, -9), asOf.AddDate(0, 0, -30)}
+	// Last calendar year's budget: the checker tracks this year's and
+	// last year's, and last year's was approved more than ten months ago
+	// whatever asOf is.
+	budgetYear := asOf.Year() - 1
+	approved := time.Date(budgetYear, 2, 10, 0, 0, 0, 0, loc)
 	return Spec{AsOf: asOf, Sites: []Site{
 		{AgencyID: "demo-czj", Name: "示范市财政局", Level: "city", Kind: "department", Parent: "demo-gov",
 			Host: "platform", Path: "/czj/", Email: "gongkai@czj.demo.example", News: news,
-			Reports: []Report{prev, {Year: year, Published: due.AddDate(0, 0, -11)}}},
+			Reports:        []Report{prev, {Year: year, Published: due.AddDate(0, 0, -11)}},
+			Budgets:        []Budget{{Year: budgetYear, Published: approved.AddDate(0, 0, 10)}},
+			BudgetApproved: map[int]time.Time{budgetYear: approved}},
 		{AgencyID: "demo-jyj", Name: "示范市教育局", Level: "city", Kind: "department", Parent: "demo-gov",
 			Host: "platform", Path: "/jyj/", Email: "gongkai@jyj.demo.example", News: news,
 			Reports: []Report{prev, {Year: year, Published: due.AddDate(0, 0, 2)}}},
