@@ -398,10 +398,12 @@ type Finding struct {
 
 // Duties other than publishing. DutyAnswer: the agency must answer a
 // request for information. DutyCorrectionNotice: it must tell the
-// requester, once, what to correct in an unclear request.
+// requester, once, what to correct in an unclear request. DutyAppealDecision:
+// it must decide an administrative appeal of a request (FOIA).
 const (
 	DutyAnswer           = "answer"
 	DutyCorrectionNotice = "correction_notice"
+	DutyAppealDecision   = "appeal_decision"
 )
 
 // EventType implements [Payload].

@@ -58,6 +58,18 @@ type RequestCase struct {
 	Tolled []DateRange `json:"tolled,omitempty"`
 	// Answered is the day the answer was given; empty while it is pending.
 	Answered string `json:"answered,omitempty"`
+	// AppealReceived is the day the agency received an administrative
+	// appeal of the case (FOIA, 5 U.S.C. 552(a)(6)(A)(ii): a determination
+	// within 20 working days of the receipt); empty when there is none. A
+	// Chinese 行政复议 is decided by another body, so for a Chinese agency
+	// it is recorded but judged under no obligation.
+	AppealReceived string `json:"appeal_received,omitempty"`
+	// AppealExtended says the agency extended the appeal period for
+	// unusual circumstances with written notice (552(a)(6)(B)(i)).
+	AppealExtended bool `json:"appeal_extended,omitempty"`
+	// AppealDecided is the day the determination on the appeal was made;
+	// empty while it is pending.
+	AppealDecided string `json:"appeal_decided,omitempty"`
 }
 
 // DateRange is an inclusive range of civil dates.
@@ -107,7 +119,8 @@ func (c RequestCase) Validate() error {
 		errs = append(errs, errors.New("received is empty"))
 	}
 	for _, err := range []error{checkDate("received", c.Received), checkDate("correction_requested", c.CorrectionRequested),
-		checkDate("corrected", c.Corrected), checkDate("answered", c.Answered)} {
+		checkDate("corrected", c.Corrected), checkDate("answered", c.Answered),
+		checkDate("appeal_received", c.AppealReceived), checkDate("appeal_decided", c.AppealDecided)} {
 		errs = append(errs, err)
 	}
 	// YYYY-MM-DD strings order like the dates they name.
@@ -122,6 +135,18 @@ func (c RequestCase) Validate() error {
 	}
 	if c.Received != "" && c.Answered != "" && c.Answered < c.Received {
 		errs = append(errs, fmt.Errorf("answered %s is before received %s", c.Answered, c.Received))
+	}
+	switch {
+	case c.AppealReceived == "" && c.AppealDecided != "":
+		errs = append(errs, fmt.Errorf("appeal_decided %s without appeal_received: the day the appeal was received is needed", c.AppealDecided))
+	case c.AppealReceived == "" && c.AppealExtended:
+		errs = append(errs, errors.New("appeal_extended without appeal_received: the day the appeal was received is needed"))
+	}
+	if c.Received != "" && c.AppealReceived != "" && c.AppealReceived < c.Received {
+		errs = append(errs, fmt.Errorf("appeal_received %s is before received %s", c.AppealReceived, c.Received))
+	}
+	if c.AppealReceived != "" && c.AppealDecided != "" && c.AppealDecided < c.AppealReceived {
+		errs = append(errs, fmt.Errorf("appeal_decided %s is before appeal_received %s", c.AppealDecided, c.AppealReceived))
 	}
 	for i, d := range c.Tolled {
 		e1, e2 := checkDate(fmt.Sprintf("tolled[%d].from", i), d.From), checkDate(fmt.Sprintf("tolled[%d].to", i), d.To)

@@ -140,17 +140,19 @@ func (c *catalogRules) ForCase(a *registry.Agency, kind, received string) (Rule,
 }
 
 // The pack kinds of the obligations about requests for information: to
-// answer a request, and to ask once for a correction of an unclear one.
+// answer a request, to ask once for a correction of an unclear one, and to
+// decide an administrative appeal of it (FOIA's US-APPEAL).
 const (
 	RequestAnswer     = "request-answer"
 	RequestCorrection = "request-correction"
+	RequestAppeal     = "appeal-decision"
 )
 
 // kindOf decides how an obligation is judged from its pack data, or false
 // when the pipeline cannot judge it (proactive disclosure of single
 // documents: it needs a record of each document, not a website audit).
 func kindOf(o *obligation.Obligation) (Kind, bool) {
-	if o.Kind == RequestAnswer || o.Kind == RequestCorrection {
+	if o.Kind == RequestAnswer || o.Kind == RequestCorrection || o.Kind == RequestAppeal {
 		return KindRequest, o.Period.Kind == obligation.EventDriven && o.Deadline.Kind == obligation.AfterEvent
 	}
 	switch o.Completeness.Profile.Name {
@@ -188,6 +190,7 @@ func (c *catalogRules) rule(o *obligation.Obligation) (Rule, bool) {
 		Kind:         kind,
 		Column:       o.Locator.Column,
 		Profile:      func(string) string { return "" },
+		Location:     pack.Location,
 	}
 	cal := pack.Calendar()
 	// A continuous violation is escalated EscalateAfter working days after
@@ -262,12 +265,28 @@ func (c *catalogRules) rule(o *obligation.Obligation) (Rule, bool) {
 			return Clock{DueAt: due.At, DueSoonAt: o.DueSoonAt(due), EscalateAt: o.EscalateAt(due)},
 				Due{Provisional: cal.Day(d).Provisional, CalendarVersion: cal.Version()}, nil
 		}
-		correction := o.Kind == RequestCorrection
-		r.Duty = events.DutyAnswer
-		if correction {
+		correction, appeal := o.Kind == RequestCorrection, o.Kind == RequestAppeal
+		switch {
+		case correction:
 			r.Duty = events.DutyCorrectionNotice
+		case appeal:
+			r.Duty = events.DutyAppealDecision
+		default:
+			r.Duty = events.DutyAnswer
 		}
 		r.CaseDue = func(c events.RequestCase) (string, Due, error) {
+			if appeal {
+				// 552(a)(6)(A)(ii): from the receipt of the appeal; the
+				// unusual-circumstances extension of (B)(i); no tolling.
+				if c.AppealReceived == "" {
+					return "", Due{}, fmt.Errorf("case %s: no appeal_received", c.ID)
+				}
+				ev, err := calendar.ParseDate(c.AppealReceived)
+				if err != nil {
+					return "", Due{}, fmt.Errorf("case %s: appeal_received: %w", c.ID, err)
+				}
+				return due(o, c, obligation.DueInput{EventDate: ev, Extended: c.AppealExtended})
+			}
 			from := c.Received
 			if c.Corrected != "" && !correction {
 				from = c.Corrected // 2019 art. 30: the answer clock counts from the corrected request

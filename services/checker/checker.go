@@ -561,7 +561,7 @@ func (s *Service) evaluate(ctx context.Context, a *registry.Agency, r Rule, peri
 		case r.Kind.Continuous():
 			state, failures, since = decideContinuous(prev, f, clk, now, s.opts.FailureThreshold, r.Escalate)
 		default:
-			state, failures = decide(prev, f, clk, now, s.opts.Location, s.opts.FailureThreshold)
+			state, failures = decide(prev, f, clk, now, s.civilLocation(r), s.opts.FailureThreshold)
 		}
 		next.State, next.Failures = state, failures
 		next.DueAt, next.Provisional, next.CalendarVersion, next.PackVersion = clk.DueAt, due.Provisional, due.CalendarVersion, r.PackVersion
@@ -900,7 +900,7 @@ func (s *Service) finding(a *registry.Agency, r Rule, inst *Instance, from event
 			f.DueAt = inst.DueAt
 		}
 	}
-	f.Explanation = explain(f, inst, r.Kind, s.opts.Location)
+	f.Explanation = explain(f, inst, r.Kind, s.civilLocation(r))
 	if t, ok := explainBudget(f, inst); ok { // budget.go: the missing tables, named
 		f.Explanation = t
 	}

@@ -22,6 +22,13 @@ import (
 // date, from which the daily tick moves it to due_soon and past the
 // deadline. An answer settles it: satisfied by the deadline, satisfied_late
 // after it.
+//
+// A case with an appeal (appeal_received) has a third instance, under the
+// appeal obligation of the agency's jurisdiction (FOIA's US-APPEAL: a
+// determination within 20 working days of the appeal's receipt, +10 in
+// unusual circumstances), with the same period and settled by
+// appeal_decided. A Chinese agency has no such obligation (行政复议 is
+// decided by another body): its appeals are counted as no_obligation.
 
 // handleRequests judges every case of a request register.
 func (s *Service) handleRequests(ctx context.Context, m jetstream.Msg, ev events.Event) {
@@ -38,21 +45,26 @@ func (s *Service) handleRequests(ctx context.Context, m jetstream.Msg, ev events
 	now := s.opts.Now()
 	var errs []error
 	for _, c := range reqs.Cases {
-		// The answer; and, when the agency asked for a correction, whether
-		// it asked in time (a case without one has no such instance: the
-		// register cannot tell an unclear request that was never flagged).
-		judge := []struct {
-			kind, done string
-		}{{RequestAnswer, c.Answered}}
+		// The answer; when the agency asked for a correction, whether it
+		// asked in time (a case without one has no such instance: the
+		// register cannot tell an unclear request that was never flagged);
+		// and the decision on an appeal, when there is one. received is
+		// the date that selects the law in force, done the date that
+		// settles the instance.
+		type judged struct{ kind, received, done string }
+		judge := []judged{{RequestAnswer, c.Received, c.Answered}}
 		if c.CorrectionRequested != "" {
-			judge = append(judge, struct{ kind, done string }{RequestCorrection, c.CorrectionRequested})
+			judge = append(judge, judged{RequestCorrection, c.Received, c.CorrectionRequested})
+		}
+		if c.AppealReceived != "" {
+			judge = append(judge, judged{RequestAppeal, c.AppealReceived, c.AppealDecided})
 		}
 		for _, j := range judge {
-			r, ok := s.opts.Rules.ForCase(agency, j.kind, c.Received)
+			r, ok := s.opts.Rules.ForCase(agency, j.kind, j.received)
 			if !ok {
 				s.metrics.requestCases.WithLabelValues("no_obligation").Inc()
 				s.log.Warn("request case not judged: no obligation covers it", "agency", agency.ID, "case", c.ID,
-					"obligation", j.kind, "received", c.Received, "jurisdiction", agency.Jurisdiction)
+					"obligation", j.kind, "received", j.received, "jurisdiction", agency.Jurisdiction)
 				continue
 			}
 			deadline, _, err := r.CaseDue(c)
@@ -86,7 +98,19 @@ func (s *Service) clockEvent(r Rule, dueAt time.Time) string {
 	if r.Kind != KindRequest || dueAt.IsZero() {
 		return ""
 	}
-	return dueAt.In(s.opts.Location).Format(events.DateLayout)
+	return dueAt.In(s.civilLocation(r)).Format(events.DateLayout)
+}
+
+// civilLocation is the time zone in which an instance's civil dates are
+// read and written: for a request case, its pack's (a US agency's answer
+// or appeal decision dated 2026-02-18 is late for a deadline at the end of
+// 2026-02-17 in New York, which is already 2026-02-18 in Beijing); for the
+// other kinds, the checker's.
+func (s *Service) civilLocation(r Rule) *time.Location {
+	if r.Kind == KindRequest && r.Location != nil {
+		return r.Location
+	}
+	return s.opts.Location
 }
 
 // explainRequest words a request case's transitions.
@@ -98,8 +122,11 @@ func explainRequest(f events.Finding, inst *Instance, loc *time.Location) events
 		what += "（" + inst.Note + "）"
 		whatEN += " (" + inst.Note + ")"
 	}
-	if f.Duty == events.DutyCorrectionNotice {
+	switch f.Duty {
+	case events.DutyCorrectionNotice:
 		return explainCorrection(f, what, whatEN, due, today)
+	case events.DutyAppealDecision:
+		return explainAppeal(f, what, whatEN, due, today)
 	}
 	switch f.To {
 	case events.StateNotDue:
@@ -156,5 +183,46 @@ func explainCorrection(f events.Finding, what, whatEN, due, today string) events
 	return events.Text{
 		ZH: fmt.Sprintf("%s的补正告知状态变为%s（期限%s）。", what, f.To, due),
 		EN: fmt.Sprintf("The correction notice of %s is now %s (limit %s).", whatEN, f.To, due),
+	}
+}
+
+// explainAppeal words the transitions of the decision on an administrative
+// appeal of a request (5 U.S.C. 552(a)(6)(A)(ii): within 20 working days of
+// the appeal's receipt, +10 in unusual circumstances).
+func explainAppeal(f events.Finding, what, whatEN, due, today string) events.Text {
+	switch f.To {
+	case events.StateNotDue:
+		return events.Text{
+			ZH: fmt.Sprintf("%s的申诉应于%s前作出决定，尚未到期。", what, due),
+			EN: fmt.Sprintf("The appeal of %s must be decided by %s; not yet due.", whatEN, due),
+		}
+	case events.StateDueSoon:
+		return events.Text{
+			ZH: fmt.Sprintf("%s的申诉应于%s前作出决定，截至%s尚未决定，请按期决定。", what, due, today),
+			EN: fmt.Sprintf("The appeal of %s must be decided by %s and is undecided as of %s; please decide it on time.", whatEN, due, today),
+		}
+	case events.StateOverdue, events.StateEscalated:
+		esc, escEN := "", ""
+		if f.To == events.StateEscalated {
+			esc, escEN = "，已提请督办", "; escalated"
+		}
+		return events.Text{
+			ZH: fmt.Sprintf("%s的申诉应于%s前作出决定，截至%s仍未决定，已超过法定期限%s。", what, due, today, esc),
+			EN: fmt.Sprintf("The appeal of %s was due to be decided by %s and is still undecided as of %s: past the legal time limit%s.", whatEN, due, today, escEN),
+		}
+	case events.StateSatisfied:
+		return events.Text{
+			ZH: fmt.Sprintf("%s的申诉已于%s作出决定，未超过决定期限%s。", what, dateOr(f.PublishedOn, today), due),
+			EN: fmt.Sprintf("The appeal of %s was decided on %s, within the time limit of %s.", whatEN, dateOr(f.PublishedOn, today), due),
+		}
+	case events.StateSatisfiedLate:
+		return events.Text{
+			ZH: fmt.Sprintf("%s的申诉于%s才作出决定，超过决定期限%s。", what, dateOr(f.PublishedOn, today), due),
+			EN: fmt.Sprintf("The appeal of %s was decided only on %s, after the time limit of %s.", whatEN, dateOr(f.PublishedOn, today), due),
+		}
+	}
+	return events.Text{
+		ZH: fmt.Sprintf("%s的申诉状态变为%s（期限%s）。", what, f.To, due),
+		EN: fmt.Sprintf("The appeal of %s is now %s (limit %s).", whatEN, f.To, due),
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gongkai/gongkai/pkg/events"
 	"github.com/gongkai/gongkai/pkg/events/eventstest"
+	"github.com/gongkai/gongkai/services/internal/registry"
 )
 
 func publishRequests(t testing.TB, js jetstream.JetStream, r events.Requests, id string) {
@@ -208,4 +209,183 @@ func TestRequestRegistersBadInput(t *testing.T) {
 	if !periods["ok"] || periods["old"] || periods["x"] {
 		t.Errorf("findings for cases %v, want only ok", periods)
 	}
+}
+
+// FOIA appeals (5 U.S.C. 552(a)(6)(A)(ii)): a case with an appeal of a
+// national US agency is judged under US-APPEAL as its own instance, 20
+// working days from the appeal's receipt (+10 when extended for unusual
+// circumstances), counted on the US federal calendar (Saturdays, Sundays
+// and legal public holidays excepted; the receipt day not counted). A
+// Chinese agency's appeal (行政复议, decided by another body) is under no
+// obligation.
+//
+// Worked by hand from data/calendar-us-federal.csv: an appeal received on
+// Friday 2026-01-16, just before Martin Luther King Jr. Day (Monday
+// 2026-01-19):
+//
+//	Jan 20 21 22 23          days  1-4   (Jan 19 a holiday)
+//	Jan 26 27 28 29 30       days  5-9
+//	Feb  2  3  4  5  6       days 10-14
+//	Feb  9 10 11 12 13       days 15-19
+//	Feb 17                   day  20     (Feb 16 Washington's Birthday)
+//
+// so the determination is due 2026-02-17, not 2026-02-13 as weekdays alone
+// would give. Extended by 10: Feb 18 19 20 23 24 25 26 27, Mar 2 3 (days
+// 21-30), due 2026-03-03.
+//
+// An appeal received on Friday 2026-02-20: Feb 23-27 (1-5), Mar 2-6 (6-10),
+// Mar 9-13 (11-15), Mar 16-20 (16-20): due 2026-03-20; its first reminder
+// (5 working days before) is 2026-03-13. Extended: Mar 23-27 (21-25),
+// Mar 30 31, Apr 1 2 3 (26-30): due 2026-04-03.
+func TestFOIAAppealsJudgedByUSWorkingDays(t *testing.T) {
+	reg, err := registry.Parse("r.yaml", []byte(`agencies:
+  - {id: doj-oip, name: Office of Information Policy, level: national, kind: department, jurisdiction: us, website: "https://oip.example/"}
+  - {id: a-cn, name: 测试局, level: city, kind: department, website: "http://a.example/"}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := eventstest.RunServer(t, "")
+	_, js := eventstest.Connect(t, srv.URL)
+	clock := time.Date(2026, 3, 6, 10, 0, 0, 0, ny)
+	c := startChecker(t, js, reg, rules(t), func() time.Time { return clock })
+	publishRequests(t, js, events.Requests{AgencyID: "doj-oip", Source: "foia-log.csv", RecordedAt: clock, Cases: []events.RequestCase{
+		// Decided on the last day (2026-02-17), and a day late.
+		{ID: "ONTIME", Title: "Contracts", Received: "2025-12-01", Answered: "2025-12-15", AppealReceived: "2026-01-16", AppealDecided: "2026-02-17"},
+		{ID: "LATE", Received: "2025-12-01", Answered: "2025-12-15", AppealReceived: "2026-01-16", AppealDecided: "2026-02-18"},
+		// Extended: decided on 2026-02-24, late without the extension.
+		{ID: "EXT", Received: "2025-12-01", Answered: "2025-12-15", AppealReceived: "2026-01-16", AppealExtended: true, AppealDecided: "2026-02-24"},
+		// Pending: due 2026-03-20, and 2026-04-03 extended.
+		{ID: "PENDING", Received: "2026-02-02", Answered: "2026-02-13", AppealReceived: "2026-02-20"},
+		{ID: "PENDEXT", Received: "2026-02-02", Answered: "2026-02-13", AppealReceived: "2026-02-20", AppealExtended: true},
+		// No appeal: no US-APPEAL instance.
+		{ID: "NOAPPEAL", Received: "2026-02-02", Answered: "2026-02-13"},
+	}}, "req-us-1")
+	publishRequests(t, js, events.Requests{AgencyID: "a-cn", Source: "requests.csv", RecordedAt: clock, Cases: []events.RequestCase{
+		{ID: "YSQ-1", Received: "2026-01-05", Answered: "2026-01-20", AppealReceived: "2026-01-26", AppealDecided: "2026-03-02"},
+	}}, "req-cn-1")
+	waitConsumed(t, js)
+
+	last := func() map[string]events.Finding {
+		out := map[string]events.Finding{}
+		for _, f := range allFindings(t, js) {
+			out[f.AgencyID+"/"+f.ObligationID+"/"+f.Period] = f
+		}
+		return out
+	}
+	type want struct {
+		state events.State
+		due   string
+	}
+	check := func(when string, wants map[string]want) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			got := last()
+			var problems []string
+			for id, w := range wants {
+				f, ok := got["doj-oip/US-APPEAL/"+id]
+				if !ok {
+					problems = append(problems, fmt.Sprintf("%s: appeal of %s: no finding", when, id))
+					continue
+				}
+				due := f.DueAt.In(ny).Format("2006-01-02")
+				if f.To != w.state || due != w.due || f.Duty != events.DutyAppealDecision || f.PackID != "us-foia" {
+					problems = append(problems, fmt.Sprintf("%s: appeal of %s: %s due %s duty %q, want %s due %s duty %q",
+						when, id, f.To, due, f.Duty, w.state, w.due, events.DutyAppealDecision))
+				}
+			}
+			if len(problems) == 0 {
+				return
+			}
+			if time.Now().After(deadline) {
+				sort.Strings(problems)
+				for _, p := range problems {
+					t.Error(p)
+				}
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	check("register", map[string]want{
+		"ONTIME":  {events.StateSatisfied, "2026-02-17"},
+		"LATE":    {events.StateSatisfiedLate, "2026-02-17"},
+		"EXT":     {events.StateSatisfied, "2026-03-03"},
+		"PENDING": {events.StateNotDue, "2026-03-20"},
+		"PENDEXT": {events.StateNotDue, "2026-04-03"},
+	})
+	got := last()
+	if _, ok := got["doj-oip/US-APPEAL/NOAPPEAL"]; ok {
+		t.Error("a case without an appeal has a US-APPEAL finding")
+	}
+	// The request itself is still judged under US-REQ, separately.
+	if f, ok := got["doj-oip/US-REQ/ONTIME"]; !ok || f.Duty != events.DutyAnswer {
+		t.Errorf("US-REQ finding of ONTIME: %+v", f)
+	}
+	// The Chinese agency: its answer judged, its appeal under no
+	// obligation (and nothing under US-APPEAL).
+	for k := range got {
+		if strings.HasPrefix(k, "a-cn/") && !strings.HasPrefix(k, "a-cn/CN-R19-REQ/") {
+			t.Errorf("finding %s for the Chinese agency", k)
+		}
+	}
+	if _, ok := got["a-cn/CN-R19-REQ/YSQ-1"]; !ok {
+		t.Error("the Chinese case's answer is not judged")
+	}
+	if n := testutil.ToFloat64(prometheusCounterVec(t, c.reg, "gongkai_checker_request_cases_total", "no_obligation")); n != 1 {
+		t.Errorf("no_obligation cases: %v, want 1 (the Chinese appeal)", n)
+	}
+	// Wording: the appeal, its decision and the deadline, in zh and en.
+	if f := got["doj-oip/US-APPEAL/LATE"]; !strings.Contains(f.Explanation.ZH, "申请LATE的申诉于2026-02-18才作出决定，超过决定期限2026-02-17") ||
+		!strings.Contains(f.Explanation.EN, "was decided only on 2026-02-18, after the time limit of 2026-02-17") {
+		t.Errorf("late appeal explained as %q / %q", f.Explanation.ZH, f.Explanation.EN)
+	}
+	if f := got["doj-oip/US-APPEAL/ONTIME"]; !strings.Contains(f.Explanation.EN, "The appeal of Request ONTIME (Contracts) was decided on 2026-02-17, within the time limit of 2026-02-17") {
+		t.Errorf("on-time appeal explained as %q", f.Explanation.EN)
+	}
+	if f := got["doj-oip/US-APPEAL/PENDING"]; !strings.Contains(f.Explanation.ZH, "申请PENDING的申诉应于2026-03-20前作出决定") ||
+		!strings.Contains(f.Explanation.EN, "must be decided by 2026-03-20") {
+		t.Errorf("pending appeal explained as %q / %q", f.Explanation.ZH, f.Explanation.EN)
+	}
+
+	// The clock alone, at 00:05 in New York: the pending appeal is due
+	// soon from its first reminder, then past its deadline (the pack
+	// escalates at once); the extended one follows two weeks later.
+	for _, tc := range []struct {
+		at    time.Time
+		wants map[string]want
+	}{
+		{time.Date(2026, 3, 16, 0, 5, 0, 0, ny), map[string]want{
+			"PENDING": {events.StateDueSoon, "2026-03-20"},
+			"PENDEXT": {events.StateNotDue, "2026-04-03"},
+		}},
+		{time.Date(2026, 3, 21, 0, 5, 0, 0, ny), map[string]want{
+			"PENDING": {events.StateEscalated, "2026-03-20"},
+			"PENDEXT": {events.StateNotDue, "2026-04-03"},
+		}},
+		{time.Date(2026, 4, 4, 0, 5, 0, 0, ny), map[string]want{
+			"PENDEXT": {events.StateEscalated, "2026-04-03"},
+		}},
+	} {
+		if _, err := c.svc.Tick(context.Background(), tc.at); err != nil {
+			t.Fatal(err)
+		}
+		check("tick "+tc.at.Format("01-02"), tc.wants)
+	}
+	if f := last()["doj-oip/US-APPEAL/PENDING"]; !strings.Contains(f.Explanation.EN, "was due to be decided by 2026-03-20 and is still undecided") {
+		t.Errorf("overdue appeal explained as %q", f.Explanation.EN)
+	}
+
+	// A later register with the decision settles the appeal, late.
+	publishRequests(t, js, events.Requests{AgencyID: "doj-oip", Source: "foia-log.csv", RecordedAt: clock, Cases: []events.RequestCase{
+		{ID: "PENDING", Received: "2026-02-02", Answered: "2026-02-13", AppealReceived: "2026-02-20", AppealDecided: "2026-03-25"},
+	}}, "req-us-2")
+	waitConsumed(t, js)
+	check("decision", map[string]want{"PENDING": {events.StateSatisfiedLate, "2026-03-20"}})
+	c.stop(t)
 }

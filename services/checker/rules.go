@@ -76,9 +76,15 @@ type Rule struct {
 	// obligations to publish.
 	Duty string
 	// CaseDue computes a request case's deadline date (YYYY-MM-DD) from its
-	// receipt (or corrected receipt), extension and tolled periods; only
-	// for KindRequest.
+	// receipt (or corrected receipt), extension and tolled periods; for an
+	// appeal (RequestAppeal), from the appeal's receipt and its extension.
+	// Only for KindRequest.
 	CaseDue func(c events.RequestCase) (string, Due, error)
+	// Location is the pack's time zone. A request case's civil dates (its
+	// deadline, the day it was answered or its appeal decided) are read
+	// in it, not in the checker's: a FOIA deadline ends at midnight in
+	// Washington, not in Beijing.
+	Location *time.Location
 	// Waived reports whether the agency has a waiver covering the period
 	// at a time, and why.
 	Waived func(a *registry.Agency, period string, at time.Time) (bool, string)
@@ -102,8 +108,9 @@ type Rules interface {
 	Lookup(a *registry.Agency, packID, obligationID string) (Rule, bool)
 	// Title returns an obligation's title (empty when unknown).
 	Title(packID, obligationID string) events.Text
-	// ForCase returns the rule of a kind (RequestAnswer or
-	// RequestCorrection) that a request received on a date falls under:
-	// the obligation of the law in force that day.
+	// ForCase returns the rule of a kind (RequestAnswer, RequestCorrection
+	// or RequestAppeal) that a request (or, for RequestAppeal, its appeal)
+	// received on a date falls under: the obligation of the law in force
+	// that day, if one applies to the agency.
 	ForCase(a *registry.Agency, kind, received string) (Rule, bool)
 }

@@ -40,3 +40,57 @@ func TestRenderNoticeOfARequest(t *testing.T) {
 		t.Errorf("late answer: label %q, action %q", d.StateLabel, d.Action)
 	}
 }
+
+// The decision on a FOIA appeal is neither published nor an answer: its
+// notices say the appeal must be decided.
+func TestRenderNoticeOfAnAppeal(t *testing.T) {
+	tpl, err := DefaultTemplates()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := overdueFinding()
+	f.AgencyID, f.AgencyName, f.PackID, f.ObligationID, f.Period, f.Duty = "doj-oip", "Office of Information Policy", "us-foia", "US-APPEAL", "FOIA-2026-0042", events.DutyAppealDecision
+	f.Obligation = events.Text{ZH: "对行政复议（申诉）作出决定（20个工作日）", EN: "Decision on an administrative appeal within 20 working days"}
+	f.To, f.DueAt = events.StateEscalated, time.Date(2026, 3, 20, 23, 59, 59, 0, ny)
+	for lang, want := range map[string]string{
+		"zh": "申诉逾期未决定，请立即作出决定（截止2026-03-20）",
+		"en": "appeal still undecided, decide it immediately (due 2026-03-20)",
+	} {
+		p := pendingItem{Kind: kindImmediate, Recipient: "foia@oip.example", Lang: lang, Finding: f}
+		m, err := tpl.RenderNotice(noticeData(p, ny, "", &registry.Registry{}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(m.Subject, want) || strings.Contains(m.Subject, "公开") || strings.Contains(m.Subject, "答复") ||
+			strings.Contains(m.Subject, "publish") || strings.Contains(m.Subject, "answer") {
+			t.Errorf("%s subject %q, want it to contain %q", lang, m.Subject, want)
+		}
+	}
+	for _, tc := range []struct {
+		to            events.State
+		li            int
+		label, action string
+		decidedOn     string
+	}{
+		{events.StateSatisfiedLate, 0, "逾期后作出申诉决定", "已于2026-03-25作出申诉决定（截止2026-03-20）", "2026-03-25"},
+		{events.StateSatisfiedLate, 1, "Appeal decided late", "appeal decided 2026-03-25 (due 2026-03-20)", "2026-03-25"},
+		{events.StateSatisfied, 0, "已按期作出申诉决定", "已作出申诉决定，事项办结", "2026-03-19"},
+		{events.StateDueSoon, 1, "Due soon", "decide the appeal by 2026-03-20", ""},
+		{events.StateOverdue, 0, "逾期", "申诉已逾期，请尽快作出决定（截止2026-03-20）", ""},
+	} {
+		g := f
+		g.To, g.PublishedOn = tc.to, tc.decidedOn
+		lang := "zh"
+		if tc.li == 1 {
+			lang = "en"
+		}
+		d := noticeData(pendingItem{Kind: kindImmediate, Recipient: "foia@oip.example", Lang: lang, Finding: g}, ny, "", &registry.Registry{})
+		if d.StateLabel != tc.label || d.Action != tc.action {
+			t.Errorf("%s %s: label %q, action %q; want %q, %q", tc.to, lang, d.StateLabel, d.Action, tc.label, tc.action)
+		}
+	}
+}

@@ -182,6 +182,21 @@ var correctionActions = map[events.State][2]string{
 	events.StateSatisfied:     {"已按期告知补正", "correction asked on time"},
 }
 
+// appealLabels and appealActions word the decision on an administrative
+// appeal of a request (FOIA, 5 U.S.C. 552(a)(6)(A)(ii)).
+var appealLabels = map[events.State][2]string{
+	events.StateSatisfied:     {"已按期作出申诉决定", "Appeal decided on time"},
+	events.StateSatisfiedLate: {"逾期后作出申诉决定", "Appeal decided late"},
+}
+
+var appealActions = map[events.State][2]string{
+	events.StateDueSoon:       {"请于%[1]s前作出申诉决定", "decide the appeal by %[1]s"},
+	events.StateOverdue:       {"申诉已逾期，请尽快作出决定（截止%[1]s）", "appeal overdue, decide it now (due %[1]s)"},
+	events.StateEscalated:     {"申诉逾期未决定，请立即作出决定（截止%[1]s）", "appeal still undecided, decide it immediately (due %[1]s)"},
+	events.StateSatisfiedLate: {"已于%[2]s作出申诉决定（截止%[1]s）", "appeal decided %[2]s (due %[1]s)"},
+	events.StateSatisfied:     {"已作出申诉决定，事项办结", "appeal decided, closed"},
+}
+
 // stateLabel names a finding's new state in language li (0 zh, 1 en).
 func stateLabel(f events.Finding, li int) string {
 	switch f.Duty {
@@ -191,6 +206,10 @@ func stateLabel(f events.Finding, li int) string {
 		}
 	case events.DutyCorrectionNotice:
 		if l, ok := correctionLabels[f.To]; ok {
+			return l[li]
+		}
+	case events.DutyAppealDecision:
+		if l, ok := appealLabels[f.To]; ok {
 			return l[li]
 		}
 	}
@@ -207,6 +226,10 @@ func action(f events.Finding) ([2]string, bool) {
 	case events.DutyCorrectionNotice:
 		a, ok := correctionActions[f.To]
 		return a, ok
+	case events.DutyAppealDecision:
+		if a, ok := appealActions[f.To]; ok {
+			return a, true
+		}
 	}
 	a, ok := actions[f.To]
 	return a, ok

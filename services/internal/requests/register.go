@@ -21,7 +21,8 @@ import (
 // (case-insensitive, in any order; the Chinese headers of Aliases are
 // accepted too). agency, case and received are required.
 func Columns() []string {
-	return []string{"agency", "case", "title", "received", "correction_requested", "corrected", "extended", "tolled", "answered"}
+	return []string{"agency", "case", "title", "received", "correction_requested", "corrected", "extended", "tolled", "answered",
+		"appeal_received", "appeal_extended", "appeal_decided"}
 }
 
 // Aliases maps the Chinese headers of typical request-register exports to
@@ -37,6 +38,11 @@ func Aliases() map[string]string {
 		"延期": "extended", "延长答复期限": "extended",
 		"不计入期限": "tolled", "征求意见期间": "tolled",
 		"答复日期": "answered", "办结日期": "answered",
+		// An administrative appeal of the case (FOIA; 行政复议 for a Chinese
+		// agency, which is recorded but judged under no obligation).
+		"收到申诉日期": "appeal_received", "申诉收到日期": "appeal_received", "收到复议申请日期": "appeal_received", "复议申请收到日期": "appeal_received",
+		"申诉延期": "appeal_extended", "延长申诉决定期限": "appeal_extended",
+		"申诉决定日期": "appeal_decided", "复议决定日期": "appeal_decided",
 	}
 }
 
@@ -59,7 +65,8 @@ func (r *Register) Len() int {
 // byte-order mark, or GBK/GB18030). known, when not nil, says whether an
 // agency id is in the registry. Dates may be written 2026-01-30,
 // 2026/1/30 or 2026年1月30日; tolled periods as FROM..TO (or FROM~TO, FROM至TO),
-// several separated by ';'; extended as yes/no, true/false, 1/0 or 是/否.
+// several separated by ';'; extended and appeal_extended as yes/no,
+// true/false, 1/0 or 是/否.
 //
 // Errors name the file, the line and the column, and every bad row is
 // reported, not only the first:
@@ -123,13 +130,21 @@ func Parse(name string, data []byte, known func(agency string) bool) (*Register,
 		c.CorrectionRequested = date("correction_requested", false)
 		c.Corrected = date("corrected", false)
 		c.Answered = date("answered", false)
-		if v := cell("extended"); v != "" {
-			ext, err := parseBool(v)
-			if err != nil {
-				bad("extended", "%v", err)
+		c.AppealReceived = date("appeal_received", false)
+		c.AppealDecided = date("appeal_decided", false)
+		flag := func(col string) bool {
+			v := cell(col)
+			if v == "" {
+				return false
 			}
-			c.Extended = ext
+			b, err := parseBool(v)
+			if err != nil {
+				bad(col, "%v", err)
+			}
+			return b
 		}
+		c.Extended = flag("extended")
+		c.AppealExtended = flag("appeal_extended")
 		if v := cell("tolled"); v != "" {
 			tolled, err := parseRanges(v)
 			if err != nil {

@@ -34,6 +34,13 @@ func TestParseSample(t *testing.T) {
 	if a := reg.Cases["sim-0000-01"][0]; a.Answered != "2026-01-09" || a.Extended {
 		t.Fatalf("answered case %+v", a)
 	}
+	// The appeal columns, in the three date formats.
+	if a := reg.Cases["sim-0000-01"][0]; a.AppealReceived != "2026-01-20" || !a.AppealExtended || a.AppealDecided != "2026-02-27" {
+		t.Fatalf("appealed case %+v", a)
+	}
+	if c.AppealReceived != "" || c.AppealExtended || c.AppealDecided != "" {
+		t.Fatalf("case without an appeal %+v", c)
+	}
 	evs := reg.Events("requests.csv", time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
 	if len(evs) != 2 {
 		t.Fatalf("%d events, want one per agency", len(evs))
@@ -59,6 +66,35 @@ func TestParseGBKWithChineseHeaders(t *testing.T) {
 	c := reg.Cases["sim-1"][0]
 	if c.Received != "2026-03-02" || len(c.Tolled) != 2 || c.Tolled[1] != (events.DateRange{From: "2026-03-20", To: "2026-03-21"}) {
 		t.Fatalf("case %+v", c)
+	}
+}
+
+// The appeal columns under their Chinese headers: 申诉 (a FOIA appeal) and
+// 复议 (a Chinese agency's 行政复议) alike.
+func TestParseAppealChineseHeaders(t *testing.T) {
+	for _, h := range [][3]string{
+		{"收到申诉日期", "申诉延期", "申诉决定日期"},
+		{"申诉收到日期", "延长申诉决定期限", "申诉决定日期"},
+		{"复议申请收到日期", "申诉延期", "复议决定日期"},
+		{"收到复议申请日期", "申诉延期", "复议决定日期"},
+	} {
+		csv := "机构,申请编号,收到申请日期,答复日期," + strings.Join(h[:], ",") + "\n" +
+			"sim-1,A-1,2026年3月2日,2026-03-20,2026/3/25,是,2026年4月30日\n" +
+			"sim-1,A-2,2026-03-02,,,,\n"
+		gbk, err := simplifiedchinese.GBK.NewEncoder().String(csv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reg, err := Parse("登记表.csv", []byte(gbk), nil)
+		if err != nil {
+			t.Fatalf("%v: %v", h, err)
+		}
+		if c := reg.Cases["sim-1"][0]; c.AppealReceived != "2026-03-25" || !c.AppealExtended || c.AppealDecided != "2026-04-30" {
+			t.Errorf("%v: case %+v", h, c)
+		}
+		if c := reg.Cases["sim-1"][1]; c.AppealReceived != "" || c.AppealExtended || c.AppealDecided != "" {
+			t.Errorf("%v: case without an appeal %+v", h, c)
+		}
 	}
 }
 
@@ -95,6 +131,40 @@ func TestParseErrorsNameLineAndColumn(t *testing.T) {
 		}
 	}
 	if strings.Contains(err.Error(), "r.csv:2:") {
+		t.Errorf("the good line is reported:\n%v", err)
+	}
+}
+
+func TestParseAppealErrors(t *testing.T) {
+	csv := strings.Join([]string{
+		"agency,case,received,answered,appeal_received,appeal_extended,appeal_decided",
+		"a1,A-1,2026-01-05,,2026-02-30,,",            // appeal received: not a date
+		"a1,A-2,2026-01-05,,2026-01-20,perhaps,",     // appeal_extended
+		"a1,A-3,2026-01-05,,2026-01-20,,20/2/2026",   // appeal decided: not a date
+		"a1,A-4,2026-01-05,,2026-01-02,,",            // appeal before the request
+		"a1,A-5,2026-01-05,,2026-01-20,,2026-01-19",  // decided before the appeal
+		"a1,A-6,2026-01-05,,,,2026-01-19",            // decided, no appeal
+		"a1,A-7,2026-01-05,,,yes,",                   // extended, no appeal
+		"a1,A-8,2026-01-05,2026-01-09,2026-01-20,是,", // fine: pending, extended
+	}, "\n")
+	_, err := Parse("r.csv", []byte(csv), nil)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{
+		`r.csv:2: column appeal_received: "2026-02-30" is not a date of the calendar`,
+		`r.csv:3: column appeal_extended: "perhaps": want yes or no`,
+		`r.csv:4: column appeal_decided: "20/2/2026" is not a date`,
+		`r.csv:5: appeal_received 2026-01-02 is before received 2026-01-05`,
+		`r.csv:6: appeal_decided 2026-01-19 is before appeal_received 2026-01-20`,
+		`r.csv:7: appeal_decided 2026-01-19 without appeal_received`,
+		`r.csv:8: appeal_extended without appeal_received`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "r.csv:9:") {
 		t.Errorf("the good line is reported:\n%v", err)
 	}
 }
@@ -137,6 +207,8 @@ func FuzzParse(f *testing.F) {
 	f.Add(data)
 	f.Add([]byte("机构,申请编号,收到申请日期\na,b,2026年1月2日\n"))
 	f.Add([]byte("agency,case,received,tolled\na,b,2026-01-02,2026-01-03..2026-01-04;2026/1/5~2026/1/6\n"))
+	f.Add([]byte("agency,case,received,appeal_received,appeal_extended,appeal_decided\na,b,2026-01-02,2026/1/20,yes,2026年2月2日\na,c,2026-01-02,,,2026-01-03\n"))
+	f.Add([]byte("机构,申请编号,收到申请日期,收到复议申请日期,复议决定日期\na,b,2026年1月2日,2026年1月2日,2026年1月2日\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		reg, err := Parse("f.csv", data, nil)
 		if err != nil {
