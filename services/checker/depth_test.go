@@ -214,6 +214,7 @@ func TestUSFOIAAnnualReport(t *testing.T) {
 	reg, err := registry.Parse("r.yaml", []byte(`agencies:
   - {id: doj-oip, name: Office of Information Policy, level: national, kind: department, jurisdiction: us, website: "https://oip.example/"}
   - {id: doe, name: Department of Energy, level: national, kind: department, jurisdiction: us, website: "https://doe.example/"}
+  - {id: dol, name: Department of Labor, level: national, kind: department, jurisdiction: us, website: "https://dol.example/"}
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -223,10 +224,16 @@ func TestUSFOIAAnnualReport(t *testing.T) {
 	ny, _ := time.LoadLocation("America/New_York")
 	clock := time.Date(2026, 2, 3, 9, 0, 0, 0, ny)
 	c := startChecker(t, js, reg, rules(t), func() time.Time { return clock })
-	for _, id := range []string{"doj-oip", "doe"} {
+	for _, id := range []string{"doj-oip", "doe", "dol"} {
 		col := events.Column{Key: events.ColumnAnnualReport, Outcome: events.OutcomeOK, URL: "https://x.example/foia/reports/"}
-		if id == "doj-oip" {
+		switch id {
+		case "doj-oip":
 			col.Items = []events.Item{{Title: "FY 2025 Annual FOIA Report", URL: "https://x.example/fy2025.pdf", Date: "2026-01-20"}}
+		case "dol":
+			// Dated the day after the deadline, which ends at 23:59:59 on
+			// February 1 in New York: late, although 2026-02-02 00:00 in
+			// Beijing is still February 1 in New York.
+			col.Items = []events.Item{{Title: "FY 2025 Annual FOIA Report", URL: "https://x.example/fy2025.pdf", Date: "2026-02-02"}}
 		}
 		publishObs(t, js, events.Observation{AgencyID: id, RunID: "r1", ObservedAt: clock, Site: "https://x.example/",
 			Outcome: events.OutcomeOK, Columns: []events.Column{col}})
@@ -242,5 +249,8 @@ func TestUSFOIAAnnualReport(t *testing.T) {
 	}
 	if missing := instance(t, js, checker.Key("doe", "us-foia", "US-AR", "FY2025")); missing.State != events.StateOverdue {
 		t.Errorf("missing FOIA report: %s", missing.State)
+	}
+	if late := instance(t, js, checker.Key("dol", "us-foia", "US-AR", "FY2025")); late.State != events.StateSatisfiedLate {
+		t.Errorf("FOIA report dated the day after the deadline: %s, want %s", late.State, events.StateSatisfiedLate)
 	}
 }

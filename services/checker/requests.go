@@ -102,12 +102,12 @@ func (s *Service) clockEvent(r Rule, dueAt time.Time) string {
 }
 
 // civilLocation is the time zone in which an instance's civil dates are
-// read and written: for a request case, its pack's (a US agency's answer
-// or appeal decision dated 2026-02-18 is late for a deadline at the end of
-// 2026-02-17 in New York, which is already 2026-02-18 in Beijing); for the
-// other kinds, the checker's.
+// read and written: its pack's, where its deadlines are defined (a US
+// agency's report or answer dated 2026-02-02 is late for a deadline at the
+// end of 2026-02-01 in New York, although 2026-02-02 00:00 in Beijing is
+// still February 1 there); the checker's for a rule without one.
 func (s *Service) civilLocation(r Rule) *time.Location {
-	if r.Kind == KindRequest && r.Location != nil {
+	if r.Location != nil {
 		return r.Location
 	}
 	return s.opts.Location

@@ -80,9 +80,10 @@ type Rule struct {
 	// appeal (RequestAppeal), from the appeal's receipt and its extension.
 	// Only for KindRequest.
 	CaseDue func(c events.RequestCase) (string, Due, error)
-	// Location is the pack's time zone. A request case's civil dates (its
-	// deadline, the day it was answered or its appeal decided) are read
-	// in it, not in the checker's: a FOIA deadline ends at midnight in
+	// Location is the pack's time zone. An instance's civil dates (the
+	// day a report was published, a request answered or an appeal
+	// decided, a case's deadline, the dates of explanations) are read in
+	// it, not in the checker's: a FOIA deadline ends at midnight in
 	// Washington, not in Beijing.
 	Location *time.Location
 	// Waived reports whether the agency has a waiver covering the period

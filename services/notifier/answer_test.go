@@ -70,6 +70,26 @@ func TestRenderNoticeOfAnAppeal(t *testing.T) {
 			t.Errorf("%s subject %q, want it to contain %q", lang, m.Subject, want)
 		}
 	}
+	// A notifier running in Beijing shows the deadline where it ends, as
+	// the finding carries it (through its JSON, which keeps the offset):
+	// 2026-03-20 23:59 in New York, not 2026-03-21 12:59 CST.
+	ev, err := events.New("checker", "f-1", f.AgencyID, f.DecidedAt, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := ev.Marshal()
+	back, err := events.Unmarshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wire, err := events.Decode[events.Finding](back)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := noticeData(pendingItem{Kind: kindImmediate, Recipient: "foia@oip.example", Lang: "en", Finding: wire}, cst, "", &registry.Registry{})
+	if d.Due != "2026-03-20 23:59 -0400" || d.DueDate != "2026-03-20" {
+		t.Errorf("a New York deadline shown by a notifier in Beijing: due %q, date %q; want 2026-03-20 23:59 -0400", d.Due, d.DueDate)
+	}
 	for _, tc := range []struct {
 		to            events.State
 		li            int

@@ -265,8 +265,21 @@ func dueText(t time.Time, loc *time.Location) (string, string) {
 	if t.IsZero() {
 		return "—", ""
 	}
-	t = t.In(loc)
+	t = dueIn(t, loc)
 	return t.Format("2006-01-02 15:04 MST"), t.Format("2006-01-02")
+}
+
+// dueIn returns a deadline as it is to be shown: where it was defined. The
+// checker writes a deadline in its pack's time zone (a FOIA deadline ends
+// at 23:59:59 in New York) and the finding's JSON keeps that offset; shown
+// in the notifier's zone it would fall on the next day. When the offsets
+// agree, the notifier's zone is used for its name (CST rather than +0800).
+func dueIn(t time.Time, loc *time.Location) time.Time {
+	_, own := t.Zone()
+	if _, here := t.In(loc).Zone(); here == own {
+		return t.In(loc)
+	}
+	return t
 }
 
 type labels struct {

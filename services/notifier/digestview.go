@@ -133,7 +133,7 @@ func (s *Service) digestData(items []item, jur string, d calendar.Date) DigestDa
 			di.Color = "#1565c0"
 		}
 		var notes []string
-		dueDay := calendar.DateOf(f.DueAt.In(loc))
+		dueDay := calendar.DateOf(dueIn(f.DueAt, loc))
 		sec := sectionNew
 		switch {
 		case f.To == events.StateOverdue || f.To == events.StateEscalated:
