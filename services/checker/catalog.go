@@ -124,6 +124,14 @@ func (c *catalogRules) Title(packID, obligationID string) events.Text {
 	return events.Text{ZH: o.Title.ZH, EN: o.Title.EN}
 }
 
+// Location implements Rules.
+func (c *catalogRules) Location(packID string) *time.Location {
+	if p, ok := c.cat.Pack(packID); ok {
+		return p.Location
+	}
+	return nil
+}
+
 // ForCase implements Rules.
 func (c *catalogRules) ForCase(a *registry.Agency, kind, received string) (Rule, bool) {
 	d, err := calendar.ParseDate(received)

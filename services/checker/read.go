@@ -131,6 +131,7 @@ func (s *Service) Handler() (http.Handler, error) {
 		},
 		Token:    s.opts.DashboardToken,
 		Location: s.opts.Location,
+		Zone:     s.opts.Rules.Location,
 		Logger:   s.log,
 		Now:      s.opts.Now,
 	})

@@ -109,6 +109,9 @@ type Rules interface {
 	Lookup(a *registry.Agency, packID, obligationID string) (Rule, bool)
 	// Title returns an obligation's title (empty when unknown).
 	Title(packID, obligationID string) events.Text
+	// Location returns a pack's time zone, where its deadlines end (nil
+	// when the pack is unknown).
+	Location(packID string) *time.Location
 	// ForCase returns the rule of a kind (RequestAnswer, RequestCorrection
 	// or RequestAppeal) that a request (or, for RequestAppeal, its appeal)
 	// received on a date falls under: the obligation of the law in force

@@ -57,9 +57,14 @@ type Options struct {
 	Token string
 	// PageSize is the number of agencies per matrix page; default 50.
 	PageSize int
+	// Location is the zone times are shown in.
 	Location *time.Location
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// Zone, when set, gives a pack's time zone: an instance's deadline is
+	// shown where it ends (a FOIA report's at 23:59:59 in New York), not
+	// in Location, where it may fall on the next day.
+	Zone   func(packID string) *time.Location
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // Handler returns the dashboard and API handler.
@@ -417,6 +422,7 @@ func (d *dash) agency(w http.ResponseWriter, r *http.Request) {
 		ap.Parent, _ = d.o.Registry.Get(a.Parent)
 	}
 	for _, in := range d.o.View.Agency(a.ID) {
+		in.DueAt = in.DueAt.In(d.zone(in.PackID))
 		ap.Instances = append(ap.Instances, instanceView{Instance: in, Title: d.o.Title(in.PackID, in.ObligationID).In(p.Lang)})
 	}
 	fs, err := d.o.Findings(r.Context(), a.ID, time.Time{}, 200)
@@ -426,6 +432,9 @@ func (d *dash) agency(w http.ResponseWriter, r *http.Request) {
 	}
 	for i, j := 0, len(fs)-1; i < j; i, j = i+1, j-1 {
 		fs[i], fs[j] = fs[j], fs[i] // newest first
+	}
+	for i := range fs {
+		fs[i].DecidedAt = fs[i].DecidedAt.In(d.o.Location)
 	}
 	ap.Findings = fs
 	d.render(w, "agency.html", ap)
@@ -526,10 +535,20 @@ type apiInstance struct {
 	LastError    string       `json:"last_error,omitempty"`
 }
 
+// zone is the time zone of a pack's deadlines.
+func (d *dash) zone(packID string) *time.Location {
+	if d.o.Zone != nil {
+		if loc := d.o.Zone(packID); loc != nil {
+			return loc
+		}
+	}
+	return d.o.Location
+}
+
 func (d *dash) instance(in view.Instance) apiInstance {
 	return apiInstance{
 		AgencyID: in.AgencyID, PackID: in.PackID, ObligationID: in.ObligationID, Obligation: d.o.Title(in.PackID, in.ObligationID),
-		Period: in.Period, State: in.State, Since: in.Since.In(d.o.Location), DueAt: in.DueAt.In(d.o.Location),
+		Period: in.Period, State: in.State, Since: in.Since.In(d.o.Location), DueAt: in.DueAt.In(d.zone(in.PackID)),
 		Provisional: in.Provisional, PublishedOn: in.PublishedOn, URL: in.URL, Evidence: in.Evidence, LastError: in.LastError,
 	}
 }

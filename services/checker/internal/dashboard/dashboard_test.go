@@ -258,3 +258,46 @@ func BenchmarkMatrix15000(b *testing.B) {
 		})
 	}
 }
+
+// A deadline is shown where it ends: a US FOIA report due at the end of
+// February 1 in New York is due on February 1 on a dashboard in Beijing,
+// on the agency page and in the API.
+func TestDeadlineInItsPacksZone(t *testing.T) {
+	o, v := fixture(t)
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.Put(view.Instance{AgencyID: "nj-wjw", PackID: "us-foia", ObligationID: "US-AR", Period: "FY2025", State: events.StateOverdue,
+		DueAt: time.Date(2026, 2, 1, 23, 59, 59, 0, ny), Since: time.Date(2026, 2, 2, 0, 5, 0, 0, ny)})
+	o.Zone = func(pack string) *time.Location {
+		if pack == "us-foia" {
+			return ny
+		}
+		return cst
+	}
+	h, err := Handler(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var one struct{ Obligations []apiInstance }
+	_, body := get(t, h, "/api/v1/agencies/nj-wjw")
+	if err := json.Unmarshal([]byte(body), &one); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, in := range one.Obligations {
+		if in.PackID == "us-foia" {
+			found = true
+			if got := in.DueAt.Format("2006-01-02 15:04 -0700"); got != "2026-02-01 23:59 -0500" {
+				t.Errorf("API due_at %s, want 2026-02-01 23:59 -0500", got)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("no us-foia obligation in %s", body)
+	}
+	if _, page := get(t, h, "/agencies/nj-wjw"); !strings.Contains(page, "<td>2026-02-01</td>") || strings.Contains(page, "<td>2026-02-02</td>") {
+		t.Errorf("agency page does not show the New York deadline 2026-02-01:\n%s", page)
+	}
+}

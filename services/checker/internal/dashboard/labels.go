@@ -50,9 +50,9 @@ var funcs = template.FuncMap{
 		if t.IsZero() || t.Unix() == 0 {
 			return "—"
 		}
-		return t.In(time.FixedZone("CST", 8*3600)).Format("2006-01-02")
+		return t.Format("2006-01-02") // in the zone the handler chose
 	},
-	"datetime": func(t time.Time) string { return t.In(time.FixedZone("CST", 8*3600)).Format("2006-01-02 15:04") },
+	"datetime": func(t time.Time) string { return t.Format("2006-01-02 15:04") },
 	"short": func(h string) string {
 		if len(h) > 12 {
 			return h[:12]
