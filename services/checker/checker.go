@@ -257,21 +257,27 @@ func (s *Service) Run(ctx context.Context) error {
 		obsCC.Stop()
 		return fmt.Errorf("checker: consume ticks: %w", err)
 	}
-	var sched *cron.Cron
+	var scheds []*cron.Cron
 	if !s.opts.NoTick {
-		sched = cron.New(cron.WithLocation(s.opts.Location))
-		if _, err := sched.AddFunc(s.opts.TickSchedule, func() {
-			if err := s.PublishTick(ctx, s.opts.Now()); err != nil {
-				s.log.Error("publish tick", "err", err)
+		// One tick a day in each zone where deadlines end: a FOIA deadline
+		// at midnight in New York is seen at 00:05 there, not eleven
+		// hours later at 00:05 in Beijing.
+		for _, zone := range s.TickZones() {
+			sched := cron.New(cron.WithLocation(zone))
+			if _, err := sched.AddFunc(s.opts.TickSchedule, func() {
+				if err := s.PublishTickIn(ctx, s.opts.Now(), zone); err != nil {
+					s.log.Error("publish tick", "zone", zone.String(), "err", err)
+				}
+			}); err != nil {
+				return fmt.Errorf("checker: tick schedule: %w", err)
 			}
-		}); err != nil {
-			return fmt.Errorf("checker: tick schedule: %w", err)
+			sched.Start()
+			scheds = append(scheds, sched)
 		}
-		sched.Start()
 	}
 	s.log.Info("checker started")
 	<-ctx.Done()
-	if sched != nil {
+	for _, sched := range scheds {
 		<-sched.Stop().Done()
 	}
 	// Drain: stop pulling, let the handlers in progress finish.
@@ -282,17 +288,42 @@ func (s *Service) Run(ctx context.Context) error {
 	return nil // the deferred steps wait for the lanes, then for pending publishes
 }
 
-// PublishTick publishes the daily tick for the local date of at. Its message
-// id is the date, so every checker replica may publish it and the clock
-// still advances once.
+// PublishTick publishes the daily tick for the date of at in the checker's
+// zone (Options.Location).
 func (s *Service) PublishTick(ctx context.Context, at time.Time) error {
-	date := at.In(s.opts.Location).Format(events.DateLayout)
-	ev, err := events.New(Source, "tick-"+date, "daily", s.opts.Now(), events.Tick{Date: date, At: at})
+	return s.PublishTickIn(ctx, at, s.opts.Location)
+}
+
+// PublishTickIn publishes the daily tick for the date of at in zone. Its
+// message id is the date (with the zone's name, for a zone other than the
+// checker's), so every checker replica may publish it and the clock still
+// advances once a day in each zone.
+func (s *Service) PublishTickIn(ctx context.Context, at time.Time, zone *time.Location) error {
+	date := at.In(zone).Format(events.DateLayout)
+	id := "tick-" + date
+	if zone.String() != s.opts.Location.String() {
+		id += "@" + zone.String()
+	}
+	ev, err := events.New(Source, id, "daily", s.opts.Now(), events.Tick{Date: date, At: at})
 	if err != nil {
 		return err
 	}
 	_, err = events.Publish(ctx, s.opts.JetStream, events.TickSubject, ev)
 	return err
+}
+
+// TickZones returns the zones the daily tick runs in: the checker's, then
+// those of the rule packs whose deadlines end elsewhere.
+func (s *Service) TickZones() []*time.Location {
+	zones := []*time.Location{s.opts.Location}
+	seen := map[string]bool{s.opts.Location.String(): true}
+	for _, z := range s.opts.Rules.Locations() {
+		if z != nil && !seen[z.String()] {
+			seen[z.String()] = true
+			zones = append(zones, z)
+		}
+	}
+	return zones
 }
 
 func (s *Service) term(m jetstream.Msg, kind, reason string) {

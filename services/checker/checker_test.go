@@ -467,3 +467,53 @@ func TestRefusedFindingIsPublishedLater(t *testing.T) {
 		t.Fatalf("%d annual-report findings, want 1", n)
 	}
 }
+
+// The daily tick runs in every zone where the packs' deadlines end: once a
+// day in Beijing and once in New York (the US FOIA pack), each published
+// once whichever replica publishes it.
+func TestTickInEachPacksZone(t *testing.T) {
+	srv := eventstest.RunServer(t, "")
+	_, js := eventstest.Connect(t, srv.URL)
+	c := startChecker(t, js, testRegistry(t, 1), rules(t), time.Now)
+	c.stop(t) // the ticks stay in their work queue, to be read here
+	var names []string
+	for _, z := range c.svc.TickZones() {
+		names = append(names, z.String())
+	}
+	if strings.Join(names, " ") != "Asia/Shanghai America/New_York" {
+		t.Fatalf("tick zones %v, want Asia/Shanghai, then America/New_York", names)
+	}
+	ctx := context.Background()
+	zones := c.svc.TickZones()
+	at := time.Date(2026, 2, 2, 0, 5, 0, 0, zones[1]) // 13:05 the same day in Beijing
+	for range 2 {                                     // a second replica's ticks are dropped
+		for _, z := range zones {
+			if err := c.svc.PublishTickIn(ctx, at, z); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	st, err := js.Stream(ctx, events.StreamTicks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for seq := uint64(1); seq <= 4; seq++ {
+		m, err := st.GetMsg(ctx, seq)
+		if err != nil {
+			break
+		}
+		ev, err := events.Unmarshal(m.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tick, err := events.Decode[events.Tick](ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, ev.ID+" "+tick.Date)
+	}
+	if want := "tick-2026-02-02 2026-02-02,tick-2026-02-02@America/New_York 2026-02-02"; strings.Join(ids, ",") != want {
+		t.Fatalf("ticks stored %q, want %q", strings.Join(ids, ","), want)
+	}
+}
