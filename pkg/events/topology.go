@@ -98,14 +98,15 @@ func (t Topology) Streams() []jetstream.StreamConfig {
 			MaxAge:      48 * time.Hour,
 		},
 		{
-			Name:        StreamObservations,
-			Description: "observations of agency websites (facts)",
-			Subjects:    []string{SubjectObservations + ".>"},
-			Retention:   jetstream.LimitsPolicy,
-			Storage:     jetstream.FileStorage,
-			Replicas:    t.Replicas,
-			Duplicates:  2 * time.Hour,
-			MaxAge:      30 * 24 * time.Hour,
+			Name:              StreamObservations,
+			Description:       "observations of agency websites (facts)",
+			Subjects:          []string{SubjectObservations + ".>"},
+			Retention:         jetstream.LimitsPolicy,
+			Storage:           jetstream.FileStorage,
+			Replicas:          t.Replicas,
+			Duplicates:        2 * time.Hour,
+			MaxAge:            30 * 24 * time.Hour,
+			MaxMsgsPerSubject: smallBlocksPerSubject, // 4 MiB blocks, see below
 		},
 		{
 			// Findings carry message ids derived from the state they
@@ -299,7 +300,7 @@ func provisionOnce(ctx context.Context, js jetstream.JetStream, t Topology) erro
 		}
 	}
 	for _, oc := range t.ObjectStores() {
-		if _, err := js.CreateOrUpdateObjectStore(ctx, oc); err != nil {
+		if _, err := js.CreateOrUpdateStream(ctx, objectStoreStream(oc)); err != nil {
 			errs = append(errs, fmt.Errorf("object store %s: %w", oc.Bucket, err))
 		}
 	}
@@ -307,4 +308,50 @@ func provisionOnce(ctx context.Context, js jetstream.JetStream, t Topology) erro
 		return fmt.Errorf("provision: %w", errors.Join(errs...))
 	}
 	return nil
+}
+
+// smallBlocksPerSubject is a per-subject limit no stream of gongkai's comes
+// near (an object's chunks share a subject: 2^30 of 128 KiB is 128 TiB; an
+// agency's observations over 30 days: a few dozen). It is set for its side
+// effect: nats-server (v2.15, stream.go autoTuneFileStorageBlockSize) writes
+// the file store of a stream with a per-subject limit in 4 MiB blocks
+// instead of 8 MiB. The server keeps the blocks a stream wrote in the last
+// seconds in memory, in buffers of the block size, so this halves that
+// memory for the evidence store and the observations stream, which are
+// written continuously during an audit (docs/benchmarks.md, Ingest). No
+// stream setting gives blocks between 32 KB and 4 MiB, and none smaller
+// without a limit that would discard data. A stream created before keeps
+// its blocks; new ones are 4 MiB once the server has restarted.
+const smallBlocksPerSubject = 1 << 30
+
+// objectStoreStream is the stream behind an object store: what
+// jetstream.CreateOrUpdateObjectStore (nats.go v1.55) creates, and a
+// per-subject limit, which the object store API does not expose, for the
+// block size (smallBlocksPerSubject). The object store client binds to it
+// by its name, OBJ_<bucket>.
+func objectStoreStream(oc jetstream.ObjectStoreConfig) jetstream.StreamConfig {
+	maxBytes := oc.MaxBytes
+	if maxBytes == 0 {
+		maxBytes = -1
+	}
+	var compression jetstream.StoreCompression
+	if oc.Compression {
+		compression = jetstream.S2Compression
+	}
+	return jetstream.StreamConfig{
+		Name:              "OBJ_" + oc.Bucket,
+		Description:       oc.Description,
+		Subjects:          []string{"$O." + oc.Bucket + ".C.>", "$O." + oc.Bucket + ".M.>"},
+		MaxAge:            oc.TTL,
+		MaxBytes:          maxBytes,
+		Storage:           oc.Storage,
+		Replicas:          max(oc.Replicas, 1),
+		Placement:         oc.Placement,
+		Discard:           jetstream.DiscardNew,
+		AllowRollup:       true,
+		AllowDirect:       true,
+		Metadata:          oc.Metadata,
+		Compression:       compression,
+		MaxMsgsPerSubject: smallBlocksPerSubject,
+	}
 }

@@ -1,10 +1,12 @@
 // Package evidence keeps the bodies gongkai fetched in the JetStream object
 // store, named by their SHA-256, so every verdict can be traced to the exact
 // bytes it rests on and an unchanged page costs no new storage. Each object
-// carries its provenance as headers: the URL, the time it was fetched, the
-// HTTP status and the response's Content-Type, ETag and Last-Modified, and
-// for derived objects (the text extracted from a report) the hash of the
-// body it was derived from.
+// carries its provenance: the URL as the object's description, and as
+// headers the time it was fetched, the HTTP status and the response's
+// Content-Type, ETag and Last-Modified, and for derived objects (the text
+// extracted from a report) the hash of the body it was derived from.
+// Objects stored before 2026-11 carry the URL as a header too
+// (Gongkai-Url); Info reads both.
 //
 // Text bodies (HTML, plain text, XML, JSON) of 1 KiB or more are stored
 // gzip-compressed, with the header Gongkai-Encoding: gzip and their size in
@@ -20,6 +22,7 @@ package evidence
 
 import (
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
@@ -118,7 +121,7 @@ func readAllInto(b []byte, r io.Reader) ([]byte, error) {
 
 // Object header names.
 const (
-	headerURL          = "Gongkai-Url"
+	headerURL          = "Gongkai-Url" // objects stored before 2026-11: the URL, now the description
 	headerStatus       = "Gongkai-Status"
 	headerContentType  = "Gongkai-Content-Type"
 	headerETag         = "Gongkai-Etag"
@@ -169,8 +172,13 @@ func (s *Store) Put(ctx context.Context, sum string, body []byte, m Meta) (bool,
 	} else if !errors.Is(err, jetstream.ErrObjectNotFound) {
 		return false, fmt.Errorf("evidence: look up %s: %w", sum, err)
 	}
+	// The URL is the object's description (what `nats object info`
+	// shows); objects stored before also carry it as the header
+	// Gongkai-Url, which Info still reads. Each object's metadata record is
+	// written once and kept for the whole retention, and the server keeps
+	// the blocks written in the last seconds in memory: a second copy of
+	// the URL made it some 10 % larger.
 	h := nats.Header{}
-	h.Set(headerURL, m.URL)
 	h.Set(headerStatus, fmt.Sprint(m.Status))
 	h.Set(headerFetchedAt, m.FetchedAt.UTC().Format(time.RFC3339))
 	for k, v := range map[string]string{headerContentType: m.ContentType, headerETag: m.ETag,
@@ -246,7 +254,7 @@ func (s *Store) Info(ctx context.Context, sum string) (Meta, error) {
 		return Meta{}, fmt.Errorf("evidence: %s: %w", sum, err)
 	}
 	h := info.Headers
-	m := Meta{URL: h.Get(headerURL), ContentType: h.Get(headerContentType), ETag: h.Get(headerETag),
+	m := Meta{URL: cmp.Or(h.Get(headerURL), info.Description), ContentType: h.Get(headerContentType), ETag: h.Get(headerETag),
 		LastModified: h.Get(headerLastModified), DerivedFrom: h.Get(headerDerivedFrom), Size: info.Size,
 		encoding: h.Get(headerEncoding)}
 	if m.encoding != "" {

@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/gongkai/gongkai/pkg/events/eventstest"
 )
 
@@ -89,5 +92,73 @@ func TestCompressedBodies(t *testing.T) {
 				t.Fatalf("stored %d of %d bytes, compressed %v", info.Size, len(c.body), got)
 			}
 		})
+	}
+}
+
+// Objects stored before 2026-11 carry the URL both as the description and
+// as the header Gongkai-Url; new ones only as the description. Both read
+// the same; the header wins where they differ.
+func TestURLStoredOnce(t *testing.T) {
+	srv := eventstest.RunServer(t, "")
+	_, js := eventstest.Connect(t, srv.URL)
+	ctx := context.Background()
+	st, err := Open(ctx, js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 2, 3, 1, 2, 3, 0, time.UTC)
+	put := func(body string) string {
+		sum := sha256.Sum256([]byte(body))
+		h := hex.EncodeToString(sum[:])
+		m := Meta{URL: "http://x.example/" + body, Status: 200, ContentType: "text/html", ETag: `"e1"`,
+			LastModified: "Tue, 03 Feb 2026 01:00:00 GMT", FetchedAt: at}
+		if _, err := st.Put(ctx, h, []byte(body), m); err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	h := put("new")
+	info, err := st.obj.GetInfo(ctx, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Headers.Get(headerURL) != "" || info.Description != "http://x.example/new" {
+		t.Fatalf("stored the URL as header %q, description %q", info.Headers.Get(headerURL), info.Description)
+	}
+	if m, err := st.Info(ctx, h); err != nil || m.URL != "http://x.example/new" || m.ETag != `"e1"` {
+		t.Fatalf("Info: %+v %v", m, err)
+	}
+
+	// Written as Put wrote them before: the old header set.
+	old := func(body, description, url string) string {
+		sum := sha256.Sum256([]byte(body))
+		h := hex.EncodeToString(sum[:])
+		hd := nats.Header{}
+		hd.Set("Gongkai-Url", url)
+		hd.Set("Gongkai-Status", "200")
+		hd.Set("Gongkai-Fetched-At", "2026-02-03T01:02:03Z")
+		hd.Set("Gongkai-Content-Type", "text/html")
+		hd.Set("Gongkai-Etag", `"e0"`)
+		hd.Set("Gongkai-Last-Modified", "Mon, 02 Feb 2026 01:00:00 GMT")
+		if _, err := st.obj.Put(ctx, jetstream.ObjectMeta{Name: h, Description: description, Headers: hd},
+			strings.NewReader(body)); err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	for _, c := range []struct{ body, description, url string }{
+		{"old", "http://x.example/old", "http://x.example/old"},
+		{"old, no description", "", "http://x.example/old2"},
+		{"old, other description", "a note", "http://x.example/old3"},
+	} {
+		h := old(c.body, c.description, c.url)
+		b, m, err := st.Get(ctx, h)
+		if err != nil || string(b) != c.body {
+			t.Fatalf("%s: Get %q %v", c.body, b, err)
+		}
+		if m.URL != c.url || m.Status != 200 || !m.FetchedAt.Equal(at) || m.ContentType != "text/html" ||
+			m.ETag != `"e0"` || m.LastModified != "Mon, 02 Feb 2026 01:00:00 GMT" || m.Size != uint64(len(c.body)) {
+			t.Fatalf("%s: meta %+v", c.body, m)
+		}
 	}
 }
