@@ -39,6 +39,15 @@ func TestRenderNoticeOfARequest(t *testing.T) {
 	if d.StateLabel != "逾期后答复" || d.Action != "已于2026-02-05答复（截止2026-01-27）" {
 		t.Errorf("late answer: label %q, action %q", d.StateLabel, d.Action)
 	}
+	// The body names the date for what it is: the answer's, not a
+	// publication's.
+	m, err := tpl.RenderNotice(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(m.Text, "答复日期：2026-02-05") || strings.Contains(m.Text, "公开日期") || !strings.Contains(m.HTML, "答复日期") {
+		t.Errorf("late answer's notice does not give the answer's date as such:\n%s", m.Text)
+	}
 }
 
 // The decision on a FOIA appeal is neither published nor an answer: its

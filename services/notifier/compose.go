@@ -293,6 +293,14 @@ var labelSets = map[string]labels{
 		"Sent automatically by gongkai under rule pack", "You receive this notice as the supervising open-government office."},
 }
 
+// doneOnLabels name the date that settles an obligation whose duty is not
+// to publish (labels.PublishedOn otherwise), in zh and en.
+var doneOnLabels = map[string][2]string{
+	events.DutyAnswer:           {"答复日期", "Answered on"},
+	events.DutyCorrectionNotice: {"告知补正日期", "Correction asked on"},
+	events.DutyAppealDecision:   {"申诉决定日期", "Appeal decided on"},
+}
+
 // NoticeData is what the notice templates see.
 type NoticeData struct {
 	Lang string
@@ -353,6 +361,9 @@ func noticeData(p pendingItem, loc *time.Location, link string, reg *registry.Re
 	}
 	if d.Color == "" {
 		d.Color = "#1565c0"
+	}
+	if l, ok := doneOnLabels[f.Duty]; ok {
+		d.L.PublishedOn = l[li] // a request is answered, an appeal decided: not published
 	}
 	if a, ok := action(f); ok {
 		pub := f.PublishedOn
