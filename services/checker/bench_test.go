@@ -27,8 +27,9 @@ import (
 // write and the finding go through the server, and the watch on the bucket
 // delivers the write) and the next, unchanged audit (evaluated on the view,
 // nothing written). Besides throughput it reports the process's CPU time
-// per message and, as a reference for the first audit, the same JetStream
-// work without any checker code (serverFloor).
+// per message and, as references for the first audit, the same JetStream
+// work without any checker code (serverFloor), and the work of a design
+// with one stored message per transition (singleWriteFloor).
 //
 //	go test ./checker/ -run '^$' -bench Throughput -benchtime 3x
 func BenchmarkThroughput(b *testing.B) {
@@ -124,6 +125,7 @@ func BenchmarkThroughput(b *testing.B) {
 		}
 		stateSize, findingSize := storedSizes(b, js)
 		floor, floorCPU := serverFloor(b, js, n, stateSize, findingSize)
+		single, singleCPU := singleWriteFloor(b, js, n, stateSize+findingSize)
 
 		b.ReportMetric(float64(firstFindings)/float64(n), "findings/obs")
 		b.ReportMetric(float64(avg), "bytes/msg")
@@ -142,6 +144,8 @@ func BenchmarkThroughput(b *testing.B) {
 		b.ReportMetric(float64(steadyCPU.Microseconds())/n, "steady-cpu-µs/obs")
 		b.ReportMetric(raw.Seconds()/floor.Seconds(), "floor-ratio")
 		b.ReportMetric(float64(floorCPU.Microseconds())/n, "floor-cpu-µs/msg")
+		b.ReportMetric(raw.Seconds()/single.Seconds(), "single-write-ratio")
+		b.ReportMetric(float64(singleCPU.Microseconds())/n, "single-write-cpu-µs/msg")
 	}
 }
 
@@ -202,6 +206,28 @@ func serverFloor(b *testing.B, js jetstream.JetStream, n, stateSize, findingSize
 			b.Error(err)
 		}
 	}, func() { <-js.PublishAsyncComplete() })
+}
+
+// singleWriteFloor measures the JetStream work of a transition in a
+// design the checker does not have: one stored message per transition, the
+// state and the finding together (size bytes), published with a message id
+// on a subject of its own instance, compare-and-set by the expected last
+// sequence of that subject, waited for — no state bucket and no watch. It
+// is the reference for the storage change docs/benchmarks.md discusses.
+func singleWriteFloor(b *testing.B, js jetstream.JetStream, n, size int) (time.Duration, time.Duration) {
+	ctx := context.Background()
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "BENCH_SINGLE", Subjects: []string{"single.>"},
+		Storage: jetstream.FileStorage, Duplicates: 24 * time.Hour}); err != nil {
+		b.Fatal(err)
+	}
+	body := make([]byte, size)
+	return consumeInLanes(b, js, "bench-single", n, func(m jetstream.Msg) {
+		md, _ := m.Metadata()
+		key := fmt.Sprintf("single.a%d.p.o.2025", md.Sequence.Stream)
+		if _, err := js.Publish(ctx, key, body, jetstream.WithMsgID(key), jetstream.WithExpectLastSequencePerSubject(0)); err != nil {
+			b.Error(err)
+		}
+	}, nil)
 }
 
 // consumeInLanes consumes the first n observations with a new durable
