@@ -313,13 +313,35 @@ func (s *Service) PublishTickIn(ctx context.Context, at time.Time, zone *time.Lo
 }
 
 // TickZones returns the zones the daily tick runs in: the checker's, then
-// those of the rule packs whose deadlines end elsewhere.
+// those of the rule packs whose deadlines end elsewhere and which apply to
+// an agency of the registry (no New York tick without a US agency).
 func (s *Service) TickZones() []*time.Location {
 	zones := []*time.Location{s.opts.Location}
 	seen := map[string]bool{s.opts.Location.String(): true}
+	var pending []*time.Location
 	for _, z := range s.opts.Rules.Locations() {
 		if z != nil && !seen[z.String()] {
 			seen[z.String()] = true
+			pending = append(pending, z)
+		}
+	}
+	if len(pending) == 0 {
+		return zones
+	}
+	used := map[string]bool{}
+	now := s.opts.Now()
+	for i := range s.opts.Registry.Agencies {
+		for _, r := range s.opts.Rules.For(&s.opts.Registry.Agencies[i], now) {
+			if r.Location != nil {
+				used[r.Location.String()] = true
+			}
+		}
+		if len(used) > len(pending) {
+			break // every zone is in use (one more: the checker's own)
+		}
+	}
+	for _, z := range pending {
+		if used[z.String()] {
 			zones = append(zones, z)
 		}
 	}

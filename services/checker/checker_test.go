@@ -468,13 +468,26 @@ func TestRefusedFindingIsPublishedLater(t *testing.T) {
 	}
 }
 
-// The daily tick runs in every zone where the packs' deadlines end: once a
-// day in Beijing and once in New York (the US FOIA pack), each published
-// once whichever replica publishes it.
+// The daily tick runs in every zone where the deadlines of the registry's
+// agencies end: once a day in Beijing and, with a US agency, once in New
+// York (the US FOIA pack), each published once whichever replica
+// publishes it.
 func TestTickInEachPacksZone(t *testing.T) {
 	srv := eventstest.RunServer(t, "")
 	_, js := eventstest.Connect(t, srv.URL)
-	c := startChecker(t, js, testRegistry(t, 1), rules(t), time.Now)
+	cn := startChecker(t, js, testRegistry(t, 3), rules(t), time.Now)
+	cn.stop(t)
+	if z := cn.svc.TickZones(); len(z) != 1 || z[0].String() != "Asia/Shanghai" {
+		t.Fatalf("tick zones with Chinese agencies only: %v, want Asia/Shanghai alone", z)
+	}
+	reg, err := registry.Parse("r.yaml", []byte(`agencies:
+  - {id: a, name: 甲局, level: city, kind: department, website: "http://a.example/"}
+  - {id: doe, name: Department of Energy, level: national, kind: department, jurisdiction: us, website: "https://doe.example/"}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := startChecker(t, js, reg, rules(t), time.Now)
 	c.stop(t) // the ticks stay in their work queue, to be read here
 	var names []string
 	for _, z := range c.svc.TickZones() {
