@@ -22,11 +22,12 @@ import (
 // checker consuming observations, evaluating them, writing state and
 // publishing findings, against a raw JetStream baseline measured in the
 // same run: consume + ack + publish of messages of the same size with no
-// evaluation. Two checker figures: the first audit (every observation
+// evaluation. Three checker figures: the first audit (every observation
 // creates an instance and publishes a finding: the observation, the state
 // write and the finding go through the server, and the watch on the bucket
-// delivers the write) and the next, unchanged audit (evaluated on the view,
-// nothing written). Besides throughput it reports the process's CPU time
+// delivers the write), the next, unchanged audit (evaluated on the view,
+// nothing written), and a nightly audit in which one observation in thirty
+// brings a transition (a report newly found). Besides throughput it reports the process's CPU time
 // per message and, as references for the first audit, the same JetStream
 // work without any checker code (serverFloor), and the work of a design
 // with one stored message per transition (singleWriteFloor).
@@ -123,6 +124,39 @@ func BenchmarkThroughput(b *testing.B) {
 		if got := streamMsgs(b, js, events.StreamFindings); got != firstFindings {
 			b.Fatalf("%d findings after the unchanged audit, want still %d", got, firstFindings)
 		}
+
+		// A nightly audit: the same facts for most agencies, a report newly
+		// found (two days late) for one in twenty, so a few per cent of the
+		// observations make a transition and a finding, as on an ordinary
+		// night once a fleet is known.
+		changed := 0
+		for i := range n {
+			pub := ""
+			if i%3 == 0 {
+				pub = "2026-01-20"
+			} else if i%20 == 1 {
+				pub, changed = "2026-02-02", changed+1
+			}
+			o := observation(fmt.Sprintf("a%05d", i), "bench-3", at, pub)
+			ev, err := events.New("bench", fmt.Sprintf("obs3-%d", i), o.AgencyID, at, o)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := events.Publish(ctx, js, events.ObservationSubject(o.AgencyID), ev); err != nil {
+				b.Fatal(err)
+			}
+		}
+		c = startChecker(b, js, reg, r, func() time.Time { return at })
+		start, cpu0 = time.Now(), cpuTime()
+		waitConsumed(b, js)
+		for streamMsgs(b, js, events.StreamFindings) < firstFindings+uint64(changed) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		nightly, nightlyCPU := time.Since(start), cpuTime()-cpu0
+		c.stop(b)
+		if got := streamMsgs(b, js, events.StreamFindings); got != firstFindings+uint64(changed) {
+			b.Fatalf("%d findings after the nightly audit, want %d", got, firstFindings+uint64(changed))
+		}
 		stateSize, findingSize := storedSizes(b, js)
 		floor, floorCPU := serverFloor(b, js, n, stateSize, findingSize)
 		single, singleCPU := singleWriteFloor(b, js, n, stateSize+findingSize)
@@ -136,6 +170,9 @@ func BenchmarkThroughput(b *testing.B) {
 		b.ReportMetric(float64(startup.Microseconds())/1000, "new-startup-ms")
 		b.ReportMetric(float64(n)/steady.Seconds(), "steady-obs/s")
 		b.ReportMetric(raw.Seconds()/steady.Seconds(), "steady-ratio")
+		b.ReportMetric(raw.Seconds()/nightly.Seconds(), "nightly-ratio")
+		b.ReportMetric(float64(nightlyCPU.Microseconds())/n, "nightly-cpu-µs/obs")
+		b.ReportMetric(float64(changed)/float64(n), "nightly-findings/obs")
 		// CPU time of the whole process (checker, client and server) per
 		// message: less sensitive than throughput to other load on a
 		// shared machine.
