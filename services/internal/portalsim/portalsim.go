@@ -231,6 +231,8 @@ type Fleet struct {
 	siteURL map[string]string
 	spec    Spec
 	sites   map[string]*site
+	// refusing holds the ports of unreachable sites (see refusingPort).
+	refusing []io.Closer
 }
 
 type host struct {
@@ -274,11 +276,12 @@ func Start(spec Spec) (*Fleet, error) {
 		st := build(s, spec.AsOf)
 		f.sites[s.AgencyID] = st
 		if s.has(FaultUnreachable) {
-			addr, err := closedPort()
+			addr, c, err := refusingPort()
 			if err != nil {
 				f.Close()
 				return nil, err
 			}
+			f.refusing = append(f.refusing, c)
 			f.siteURL[s.AgencyID] = "http://" + addr + s.Path
 			continue
 		}
@@ -312,19 +315,6 @@ func Start(spec Spec) (*Fleet, error) {
 	return f, nil
 }
 
-// closedPort returns a loopback address nothing listens on.
-func closedPort() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("portalsim: reserve port: %w", err)
-	}
-	addr := ln.Addr().String()
-	if err := ln.Close(); err != nil {
-		return "", fmt.Errorf("portalsim: reserve port: %w", err)
-	}
-	return addr, nil
-}
-
 // URL returns the home page URL of an agency's site.
 func (f *Fleet) URL(agencyID string) string { return f.siteURL[agencyID] }
 
@@ -356,6 +346,9 @@ func (f *Fleet) Close() {
 		go func() { defer wg.Done(); _ = h.srv.Close() }()
 	}
 	wg.Wait()
+	for _, c := range f.refusing {
+		_ = c.Close()
+	}
 }
 
 // WriteRegistry writes an agency registry (the YAML format of package
