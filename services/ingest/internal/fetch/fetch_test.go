@@ -15,6 +15,7 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/gongkai/gongkai/pkg/events"
+	"github.com/gongkai/gongkai/services/internal/portalsim"
 )
 
 func fast(o Options) Options {
@@ -169,10 +170,14 @@ func TestPerHostConcurrencyLimit(t *testing.T) {
 }
 
 func TestRefusedConnectionIsUnreachable(t *testing.T) {
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	addr := ln.Addr().String()
-	ln.Close()
-	_, err := New(fast(Options{})).Get(context.Background(), "http://"+addr+"/")
+	// The simulator's unreachable site holds a port that refuses
+	// connections (a port closed again could meanwhile be another test's).
+	sim, err := portalsim.Start(portalsim.Spec{AsOf: time.Now(), Sites: []portalsim.Site{{AgencyID: "down", Fault: portalsim.FaultUnreachable}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	_, err = New(fast(Options{})).Get(context.Background(), sim.URL("down"))
 	var fe *Error
 	if !errors.As(err, &fe) || fe.Outcome != events.OutcomeUnreachable {
 		t.Fatalf("refused: %v", err)
