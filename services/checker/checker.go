@@ -159,11 +159,11 @@ func (s *Service) Ready(context.Context) error {
 func (s *Service) Run(ctx context.Context) error {
 	js := s.opts.JetStream
 	if err := events.Provision(ctx, js, s.opts.Topology); err != nil {
-		return fmt.Errorf("checker: %w", err)
+		return startFailed(ctx, fmt.Errorf("checker: %w", err))
 	}
 	kv, err := js.KeyValue(ctx, events.BucketObligations)
 	if err != nil {
-		return fmt.Errorf("checker: bucket %s: %w", events.BucketObligations, err)
+		return startFailed(ctx, fmt.Errorf("checker: bucket %s: %w", events.BucketObligations, err))
 	}
 	if s.wrapKV != nil {
 		kv = s.wrapKV(kv)
@@ -216,11 +216,11 @@ func (s *Service) Run(ctx context.Context) error {
 
 	obsCons, err := js.Consumer(ctx, events.StreamObservations, events.ConsumerChecker)
 	if err != nil {
-		return fmt.Errorf("checker: consumer: %w", err)
+		return startFailed(ctx, fmt.Errorf("checker: consumer: %w", err))
 	}
 	tickCons, err := js.Consumer(ctx, events.StreamTicks, events.ConsumerCheckerTicks)
 	if err != nil {
-		return fmt.Errorf("checker: tick consumer: %w", err)
+		return startFailed(ctx, fmt.Errorf("checker: tick consumer: %w", err))
 	}
 	// Observations are spread over workers by agency (the subject's last
 	// token), so one agency's observations stay in order while different
@@ -250,12 +250,12 @@ func (s *Service) Run(ctx context.Context) error {
 		lanes[h.Sum32()%uint32(len(lanes))] <- m
 	}, jetstream.PullMaxMessages(256))
 	if err != nil {
-		return fmt.Errorf("checker: consume observations: %w", err)
+		return startFailed(ctx, fmt.Errorf("checker: consume observations: %w", err))
 	}
 	tickCC, err := tickCons.Consume(func(m jetstream.Msg) { s.handleTick(context.WithoutCancel(ctx), m) })
 	if err != nil {
 		obsCC.Stop()
-		return fmt.Errorf("checker: consume ticks: %w", err)
+		return startFailed(ctx, fmt.Errorf("checker: consume ticks: %w", err))
 	}
 	var scheds []*cron.Cron
 	if !s.opts.NoTick {
@@ -286,6 +286,16 @@ func (s *Service) Run(ctx context.Context) error {
 	<-obsCC.Closed()
 	<-tickCC.Closed()
 	return nil // the deferred steps wait for the lanes, then for pending publishes
+}
+
+// startFailed is Run's result for a step of its start-up that failed: nil
+// when the failure is the stop asked for (ctx cancelled, as a stop right
+// after Ready may be), err otherwise.
+func startFailed(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
 }
 
 // PublishTick publishes the daily tick for the date of at in the checker's

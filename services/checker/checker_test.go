@@ -530,3 +530,14 @@ func TestTickInEachPacksZone(t *testing.T) {
 		t.Fatalf("ticks stored %q, want %q", strings.Join(ids, ","), want)
 	}
 }
+
+// A checker stopped as soon as it is ready — before it has bound its
+// consumers — stops cleanly: Run returns nil, not the cancelled start-up.
+func TestStopRightAfterReady(t *testing.T) {
+	srv := eventstest.RunServer(t, "")
+	_, js := eventstest.Connect(t, srv.URL)
+	reg := testRegistry(t, 1)
+	for range 20 {
+		startChecker(t, js, reg, rules(t), time.Now).stop(t) // stop fails the test on an error
+	}
+}
