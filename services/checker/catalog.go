@@ -132,19 +132,6 @@ func (c *catalogRules) Location(packID string) *time.Location {
 	return nil
 }
 
-// Locations implements Rules.
-func (c *catalogRules) Locations() []*time.Location {
-	var out []*time.Location
-	seen := map[string]bool{}
-	for _, p := range c.cat.Packs() {
-		if p.Location != nil && !seen[p.Location.String()] {
-			seen[p.Location.String()] = true
-			out = append(out, p.Location)
-		}
-	}
-	return out
-}
-
 // ForCase implements Rules.
 func (c *catalogRules) ForCase(a *registry.Agency, kind, received string) (Rule, bool) {
 	d, err := calendar.ParseDate(received)

@@ -323,36 +323,18 @@ func (s *Service) PublishTickIn(ctx context.Context, at time.Time, zone *time.Lo
 }
 
 // TickZones returns the zones the daily tick runs in: the checker's, then
-// those of the rule packs whose deadlines end elsewhere and which apply to
-// an agency of the registry (no New York tick without a US agency).
+// those of the rules that apply to an agency of the registry, where their
+// deadlines end (New York with a US agency). Called once, at start-up.
 func (s *Service) TickZones() []*time.Location {
 	zones := []*time.Location{s.opts.Location}
 	seen := map[string]bool{s.opts.Location.String(): true}
-	var pending []*time.Location
-	for _, z := range s.opts.Rules.Locations() {
-		if z != nil && !seen[z.String()] {
-			seen[z.String()] = true
-			pending = append(pending, z)
-		}
-	}
-	if len(pending) == 0 {
-		return zones
-	}
-	used := map[string]bool{}
 	now := s.opts.Now()
 	for i := range s.opts.Registry.Agencies {
 		for _, r := range s.opts.Rules.For(&s.opts.Registry.Agencies[i], now) {
-			if r.Location != nil {
-				used[r.Location.String()] = true
+			if z := r.Location; z != nil && !seen[z.String()] {
+				seen[z.String()] = true
+				zones = append(zones, z)
 			}
-		}
-		if len(used) > len(pending) {
-			break // every zone is in use (one more: the checker's own)
-		}
-	}
-	for _, z := range pending {
-		if used[z.String()] {
-			zones = append(zones, z)
 		}
 	}
 	return zones
@@ -367,8 +349,8 @@ func (s *Service) term(m jetstream.Msg, kind, reason string) {
 func (s *Service) handleObservation(ctx context.Context, m jetstream.Msg) {
 	obs, ok, err := decodeObservation(m.Data())
 	if !ok { // not an observation, or malformed: decode it the general way
-		ev, err := events.Unmarshal(m.Data())
-		if err != nil {
+		var ev events.Event
+		if ev, err = events.Unmarshal(m.Data()); err != nil {
 			s.term(m, "observation", err.Error())
 			return
 		}
@@ -749,15 +731,21 @@ func (s *Service) publisher() (jetstream.JetStream, error) {
 // not acknowledge in time goes to the background resender; one lost to a
 // crash is republished at start-up.
 func (s *Service) send(ob *Outbox) {
-	msg := nats.NewMsg(ob.Subject)
-	msg.Data = ob.Event
-	msg.Header.Set(events.HeaderType, events.TypeFinding)
+	msg := findingMsg(ob)
 	s.unsentMu.Lock()
 	s.inflight[ob.ID] = ob
 	s.unsentMu.Unlock()
 	if _, err := s.pub.PublishMsgAsync(msg, jetstream.WithMsgID(ob.ID)); err != nil {
 		s.notPublished(s.pub, msg, err)
 	}
+}
+
+// findingMsg is the message that publishes a stored finding.
+func findingMsg(ob *Outbox) *nats.Msg {
+	msg := nats.NewMsg(ob.Subject)
+	msg.Data = ob.Event
+	msg.Header.Set(events.HeaderType, events.TypeFinding)
+	return msg
 }
 
 // acknowledged removes and returns the finding in flight that m carried.
@@ -797,10 +785,7 @@ func (s *Service) keepUnsent(ob *Outbox, err error) {
 }
 
 func (s *Service) publishOutbox(ctx context.Context, ob *Outbox) error {
-	msg := nats.NewMsg(ob.Subject)
-	msg.Data = ob.Event
-	msg.Header.Set(events.HeaderType, events.TypeFinding)
-	ack, err := s.opts.JetStream.PublishMsg(ctx, msg, jetstream.WithMsgID(ob.ID))
+	ack, err := s.opts.JetStream.PublishMsg(ctx, findingMsg(ob), jetstream.WithMsgID(ob.ID))
 	if err != nil {
 		return fmt.Errorf("publish finding %s: %w", ob.ID, err)
 	}

@@ -2,6 +2,7 @@ package checker_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -291,6 +293,17 @@ func TestInvalidObservationsAreTerminated(t *testing.T) {
 	reg := testRegistry(t, 1)
 	now := func() time.Time { return time.Date(2026, 2, 3, 9, 0, 0, 0, cst) }
 	c := startChecker(t, js, reg, rules(t), now)
+	// The server announces each termination with its reason.
+	reasons := make(chan string, 16)
+	sub, err := nc.Subscribe("$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED.>", func(m *nats.Msg) {
+		var adv struct{ Reason string }
+		_ = json.Unmarshal(m.Data, &adv)
+		reasons <- adv.Reason
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = sub.Unsubscribe() }()
 	for i, body := range []string{
 		"not json",
 		`{"specversion":"1.0","id":"x","source":"s","type":"gongkai.observation.v1","time":"2026-01-01T00:00:00Z","datacontenttype":"application/json","data":{"agency_id":"a00000"}}`,
@@ -304,9 +317,28 @@ func TestInvalidObservationsAreTerminated(t *testing.T) {
 	publishObs(t, js, observation("a00000", "r1", now(), ""))
 	waitConsumed(t, js)
 	c.stop(t)
-	_ = nc
 	if got := testutil.ToFloat64(prometheusCounterVec(t, c.reg, "gongkai_checker_messages_terminated_total", "observation")); got != 4 {
 		t.Fatalf("terminated %v observations, want 4", got)
+	}
+	// Each for what is wrong with it: a finding on the observations
+	// subject for its type, not for an agency it does not name.
+	var got []string
+	for len(got) < 4 {
+		select {
+		case r := <-reasons:
+			got = append(got, r)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("termination reasons announced: %q, want 4", got)
+		}
+	}
+	all := strings.Join(got, "\n")
+	for _, want := range []string{"gongkai.finding.v1", `agency "nobody" is not in the registry`} {
+		if !strings.Contains(all, want) {
+			t.Errorf("no termination reason mentions %q:\n%s", want, all)
+		}
+	}
+	if strings.Contains(all, `agency "" is not in the registry`) {
+		t.Errorf("a message was terminated for an empty agency, not for what is wrong with it:\n%s", all)
 	}
 	if n := arFindings(t, js); n != 1 {
 		t.Fatalf("%d findings, want 1 (the valid observation)", n)

@@ -61,16 +61,17 @@ func encodeInstance(in *Instance) ([]byte, error) {
 	return jsonv2.Marshal(in, v1)
 }
 
-// observationEnvelope is an events.Event whose data is an observation.
-type observationEnvelope struct {
-	SpecVersion     string              `json:"specversion"`
-	ID              string              `json:"id"`
-	Source          string              `json:"source"`
-	Type            string              `json:"type"`
-	Subject         string              `json:"subject,omitempty"`
-	Time            time.Time           `json:"time"`
-	DataContentType string              `json:"datacontenttype"`
-	Data            *events.Observation `json:"data"`
+// envelope is an events.Event whose data is decoded (or encoded) as a T in
+// the same pass as the envelope.
+type envelope[T any] struct {
+	SpecVersion     string    `json:"specversion"`
+	ID              string    `json:"id"`
+	Source          string    `json:"source"`
+	Type            string    `json:"type"`
+	Subject         string    `json:"subject,omitempty"`
+	Time            time.Time `json:"time"`
+	DataContentType string    `json:"datacontenttype"`
+	Data            *T        `json:"data"`
 }
 
 // decodeObservation decodes and validates an observation event in one
@@ -78,7 +79,7 @@ type observationEnvelope struct {
 // (another type of event, or a malformed one): the caller then decodes it
 // the general way, which names the problem.
 func decodeObservation(b []byte) (obs events.Observation, ok bool, err error) {
-	var e observationEnvelope
+	var e envelope[events.Observation]
 	if !fastUnmarshal(b, &e) || e.Type != events.TypeObservation || e.Data == nil {
 		return events.Observation{}, false, nil
 	}
@@ -94,25 +95,13 @@ func decodeObservation(b []byte) (obs events.Observation, ok bool, err error) {
 	return *e.Data, true, nil
 }
 
-// findingEnvelope is an events.Event whose data is a finding.
-type findingEnvelope struct {
-	SpecVersion     string          `json:"specversion"`
-	ID              string          `json:"id"`
-	Source          string          `json:"source"`
-	Type            string          `json:"type"`
-	Subject         string          `json:"subject,omitempty"`
-	Time            time.Time       `json:"time"`
-	DataContentType string          `json:"datacontenttype"`
-	Data            *events.Finding `json:"data"`
-}
-
 // encodeFinding validates a finding and encodes its event: the bytes of
 // events.New(Source, id, subject, t, f) encoded with Event.Marshal.
 func encodeFinding(id, subject string, t time.Time, f *events.Finding) ([]byte, error) {
 	if err := f.Validate(); err != nil {
 		return nil, fmt.Errorf("new %s event: %w", f.EventType(), err)
 	}
-	e := findingEnvelope{SpecVersion: events.SpecVersion, ID: id, Source: Source, Type: events.TypeFinding, Subject: subject,
+	e := envelope[events.Finding]{SpecVersion: events.SpecVersion, ID: id, Source: Source, Type: events.TypeFinding, Subject: subject,
 		Time: t.UTC(), DataContentType: events.ContentTypeJSON, Data: f}
 	if id == "" || t.IsZero() {
 		return nil, fmt.Errorf("new %s event: id and time are required", f.EventType())

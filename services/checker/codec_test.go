@@ -133,7 +133,7 @@ func FuzzDecodeObservation(f *testing.F) {
 	f.Add([]byte(`{"TYPE":"gongkai.observation.v1","Data":{"Agency_ID":"a","columns":null},"data":{}}`))
 	f.Add([]byte("{\"type\":\"gongkai.observation.v1\",\"data\":{\"site\":\"\xff\xfe\"}}"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		var fast, std observationEnvelope
+		var fast, std envelope[events.Observation]
 		if !fastUnmarshal(b, &fast) {
 			return // encoding/json decides, as decodeObservation falls back
 		}
@@ -164,7 +164,7 @@ func BenchmarkDecodeObservation(b *testing.B) {
 	body, _ := ev.Marshal()
 	b.Run("encoding-json", func(b *testing.B) {
 		for range b.N {
-			var e observationEnvelope
+			var e envelope[events.Observation]
 			if err := json.Unmarshal(body, &e); err != nil {
 				b.Fatal(err)
 			}

@@ -112,8 +112,6 @@ type Rules interface {
 	// Location returns a pack's time zone, where its deadlines end (nil
 	// when the pack is unknown).
 	Location(packID string) *time.Location
-	// Locations returns the time zones of the packs, without repeats.
-	Locations() []*time.Location
 	// ForCase returns the rule of a kind (RequestAnswer, RequestCorrection
 	// or RequestAppeal) that a request (or, for RequestAppeal, its appeal)
 	// received on a date falls under: the obligation of the law in force
