@@ -12,7 +12,6 @@ import (
 	"github.com/gongkai/gongkai/pkg/events"
 	"github.com/gongkai/gongkai/services/ingest/internal/fetch"
 	"github.com/gongkai/gongkai/services/internal/budget"
-	"github.com/gongkai/gongkai/services/internal/evidence"
 )
 
 // extract reads the text of a fetched document with the report readers
@@ -152,10 +151,6 @@ func (au *audit) readBudget(ctx context.Context, sources []*fetch.Page) textResu
 		return res
 	}
 	res.budget.found = budget.Find(all.String())
-	sum := sha256.Sum256(all.Bytes())
-	res.sum = hex.EncodeToString(sum[:])
-	first := sources[0]
-	s.store(ctx, res.sum, all.Bytes(), evidence.Meta{URL: first.URL.String(), Status: first.Status,
-		ContentType: "text/plain; charset=utf-8", FetchedAt: first.FetchedAt, DerivedFrom: first.SHA256})
+	res.sum = s.storeText(ctx, all.Bytes(), sources[0])
 	return res
 }

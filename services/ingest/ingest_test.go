@@ -6,9 +6,11 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
@@ -25,6 +27,16 @@ var cst = time.FixedZone("CST", 8*3600)
 // embedded JetStream server and a simulated fleet.
 func testService(t *testing.T, spec portalsim.Spec, opts Options) (*Service, *portalsim.Fleet, *eventstest.Sink) {
 	t.Helper()
+	fleet, reg, js, sink := testFleet(t, spec)
+	opts.JetStream, opts.Registry = js, reg
+	svc, _ := startService(t, spec, opts)
+	return svc, fleet, sink
+}
+
+// testFleet starts a simulated fleet and an embedded JetStream server, and
+// returns the fleet's registry and a sink of the observations published.
+func testFleet(t *testing.T, spec portalsim.Spec) (*portalsim.Fleet, *registry.Registry, jetstream.JetStream, *eventstest.Sink) {
+	t.Helper()
 	fleet, err := portalsim.Start(spec)
 	if err != nil {
 		t.Fatal(err)
@@ -40,15 +52,12 @@ func testService(t *testing.T, spec portalsim.Spec, opts Options) (*Service, *po
 	}
 	srv := eventstest.RunServer(t, "")
 	nc, js := eventstest.Connect(t, srv.URL)
-	sink := eventstest.NewSink(t, nc, events.SubjectObservations+".>")
-	opts.JetStream, opts.Registry = js, reg
-	svc, stop := startService(t, spec, opts)
-	t.Cleanup(stop)
-	return svc, fleet, sink
+	return fleet, reg, js, eventstest.NewSink(t, nc, events.SubjectObservations+".>")
 }
 
 // startService starts an ingest service (workers, no scheduler) with opts
-// and returns it with a function that stops it.
+// and returns it with a function that stops it (before the test ends, or
+// when it ends).
 func startService(t *testing.T, spec portalsim.Spec, opts Options) (*Service, func()) {
 	t.Helper()
 	opts.NoSchedule = true
@@ -71,17 +80,13 @@ func startService(t *testing.T, spec portalsim.Spec, opts Options) (*Service, fu
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- svc.Run(ctx) }()
-	stopped := false
-	stop := func() {
-		if stopped {
-			return
-		}
-		stopped = true
+	stop := sync.OnceFunc(func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("Run: %v", err)
 		}
-	}
+	})
+	t.Cleanup(stop)
 	deadline := time.Now().Add(10 * time.Second)
 	for svc.Ready(ctx) != nil {
 		if time.Now().After(deadline) {
@@ -427,22 +432,7 @@ func TestStoredSet(t *testing.T) {
 func TestRestartedIngestStillAsksConditionally(t *testing.T) {
 	asOf := time.Date(2026, 2, 10, 9, 0, 0, 0, cst)
 	spec := portalsim.Generate(portalsim.GenOptions{Agencies: 4, Seed: 5, AsOf: asOf, FaultRate: -1})
-	fleet, err := portalsim.Start(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fleet.Close()
-	var buf bytes.Buffer
-	if err := fleet.WriteRegistry(&buf); err != nil {
-		t.Fatal(err)
-	}
-	reg, err := registry.Parse("fleet.yaml", buf.Bytes())
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := eventstest.RunServer(t, "")
-	nc, js := eventstest.Connect(t, srv.URL)
-	sink := eventstest.NewSink(t, nc, events.SubjectObservations+".>")
+	_, reg, js, sink := testFleet(t, spec)
 	first, stopFirst := startService(t, spec, Options{JetStream: js, Registry: reg, Workers: 2})
 	ctx := context.Background()
 	if _, _, err := first.PublishRun(ctx, "manual", asOf, nil); err != nil {
@@ -450,8 +440,7 @@ func TestRestartedIngestStillAsksConditionally(t *testing.T) {
 	}
 	observations(t, sink, 4)
 	stopFirst()
-	second, stop := startService(t, spec, Options{JetStream: first.opts.JetStream, Registry: first.opts.Registry, Workers: 2})
-	defer stop()
+	second, _ := startService(t, spec, Options{JetStream: js, Registry: reg, Workers: 2})
 	if _, _, err := second.PublishRun(ctx, "manual", asOf.Add(time.Hour), nil); err != nil {
 		t.Fatal(err)
 	}

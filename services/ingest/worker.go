@@ -274,19 +274,29 @@ func (s *Service) store(ctx context.Context, sum string, body []byte, m evidence
 	ctx, cancel := context.WithTimeout(ctx, evidenceTimeout)
 	defer cancel()
 	fresh, err := ev.Put(ctx, sum, body, m)
-	switch {
-	case err != nil:
+	if err != nil {
 		// The observation is still true; only its evidence is missing.
 		s.metrics.evidenceErrors.Inc()
 		s.log.Warn("store evidence", "url", m.URL, "err", err)
-	case fresh:
-		s.stored.add(sum, time.Now())
+		return
+	}
+	s.stored.add(sum, time.Now())
+	if fresh {
 		s.metrics.evidenceNew.Inc()
 		s.metrics.evidenceBytes.Add(float64(len(body)))
-	default:
-		s.stored.add(sum, time.Now())
+	} else {
 		s.metrics.evidenceReused.Inc()
 	}
+}
+
+// storeText keeps the text extracted from a document as evidence derived
+// from it, and returns the text's hash.
+func (s *Service) storeText(ctx context.Context, text []byte, from *fetch.Page) string {
+	sum := sha256.Sum256(text)
+	h := hex.EncodeToString(sum[:])
+	s.store(ctx, h, text, evidence.Meta{URL: from.URL.String(), Status: from.Status,
+		ContentType: "text/plain; charset=utf-8", FetchedAt: from.FetchedAt, DerivedFrom: from.SHA256})
+	return h
 }
 
 // page fetches and parses an HTML page.
@@ -632,10 +642,7 @@ func (au *audit) text(ctx context.Context, it *events.Item, docs ...*fetch.Page)
 			errs = append(errs, msg)
 			continue
 		}
-		sum := sha256.Sum256(text)
-		h := hex.EncodeToString(sum[:])
-		s.store(ctx, h, text, evidence.Meta{URL: d.URL.String(), Status: d.Status,
-			ContentType: "text/plain; charset=utf-8", FetchedAt: d.FetchedAt, DerivedFrom: d.SHA256})
+		h := s.storeText(ctx, text, d)
 		s.texts.put(d.SHA256, textResult{sum: h})
 		s.metrics.extractions.WithLabelValues(extractOK).Inc()
 		it.Text, it.TextSource = h, d.URL.String()

@@ -91,32 +91,19 @@ func decompress(z []byte, size uint64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := make([]byte, 0, size+1)
-	b, err = readAllInto(b, io.LimitReader(r, int64(size)+1))
-	if err != nil {
+	// One byte more than the size, to tell a longer body; reading to the
+	// end checks the gzip checksum.
+	b := make([]byte, size+1)
+	n, err := io.ReadFull(r, b)
+	switch {
+	case err == nil:
+		return nil, fmt.Errorf("decompressed more than %d bytes", size)
+	case err != io.EOF && err != io.ErrUnexpectedEOF:
 		return nil, err
+	case uint64(n) != size:
+		return nil, fmt.Errorf("decompressed %d bytes, want %d", n, size)
 	}
-	if uint64(len(b)) != size {
-		return nil, fmt.Errorf("decompressed %d bytes, want %d", len(b), size)
-	}
-	return b, nil
-}
-
-// readAllInto appends r's bytes to b, which has room for them.
-func readAllInto(b []byte, r io.Reader) ([]byte, error) {
-	for {
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-		n, err := r.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			return b, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
+	return b[:n], nil
 }
 
 // Object header names.

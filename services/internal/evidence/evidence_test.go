@@ -16,14 +16,21 @@ import (
 	"github.com/gongkai/gongkai/pkg/events/eventstest"
 )
 
-func TestPutGetInfo(t *testing.T) {
+// testStore opens the evidence store of an embedded JetStream server.
+func testStore(t *testing.T) *Store {
+	t.Helper()
 	srv := eventstest.RunServer(t, "")
 	_, js := eventstest.Connect(t, srv.URL)
-	ctx := context.Background()
-	st, err := Open(ctx, js)
+	st, err := Open(context.Background(), js)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return st
+}
+
+func TestPutGetInfo(t *testing.T) {
+	st := testStore(t)
+	ctx := context.Background()
 	body := []byte("<html>政府信息公开</html>")
 	sum := sha256.Sum256(body)
 	h := hex.EncodeToString(sum[:])
@@ -55,13 +62,8 @@ func TestPutGetInfo(t *testing.T) {
 // Text bodies are stored compressed and read back as they were fetched;
 // binary bodies and small ones are stored as they are.
 func TestCompressedBodies(t *testing.T) {
-	srv := eventstest.RunServer(t, "")
-	_, js := eventstest.Connect(t, srv.URL)
+	st := testStore(t)
 	ctx := context.Background()
-	st, err := Open(ctx, js)
-	if err != nil {
-		t.Fatal(err)
-	}
 	page := []byte("<html><body>" + strings.Repeat("<li><a href=\"./t1.html\">政府信息公开工作年度报告</a><span>2026-01-20</span></li>\n", 200) + "</body></html>")
 	pdf := append([]byte("%PDF-1.7\n"), bytes.Repeat([]byte{0x8f, 0x13, 0x77}, 2000)...)
 	for _, c := range []struct {
@@ -99,13 +101,8 @@ func TestCompressedBodies(t *testing.T) {
 // as the header Gongkai-Url; new ones only as the description. Both read
 // the same; the header wins where they differ.
 func TestURLStoredOnce(t *testing.T) {
-	srv := eventstest.RunServer(t, "")
-	_, js := eventstest.Connect(t, srv.URL)
+	st := testStore(t)
 	ctx := context.Background()
-	st, err := Open(ctx, js)
-	if err != nil {
-		t.Fatal(err)
-	}
 	at := time.Date(2026, 2, 3, 1, 2, 3, 0, time.UTC)
 	put := func(body string) string {
 		sum := sha256.Sum256([]byte(body))

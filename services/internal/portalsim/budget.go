@@ -6,6 +6,8 @@ import (
 	"html/template"
 	"strconv"
 	"strings"
+
+	"github.com/gongkai/gongkai/services/internal/budget"
 )
 
 // budgetPDF is a department budget (示范市财政局2025年部门预算, its
@@ -29,18 +31,10 @@ const FaultBudgetMissingTables = "budget_missing_tables"
 
 // BudgetTables are the eight standard tables of a department budget, in
 // the order they are published; Budget.Omit names them.
-var BudgetTables = []string{
-	"收支总表", "收入总表", "支出总表", "财政拨款收支总表", "一般公共预算支出表",
-	"一般公共预算基本支出表", "一般公共预算“三公”经费支出表", "政府性基金预算支出表",
-}
+var BudgetTables = budget.Tables(budget.KindBudget)
 
 // finalAccountsTables are the tables of the usual final-accounts template.
-var finalAccountsTables = []string{
-	"收入支出决算总表", "收入决算表", "支出决算表", "财政拨款收入支出决算总表",
-	"一般公共预算财政拨款支出决算表", "一般公共预算财政拨款基本支出决算表",
-	"一般公共预算财政拨款“三公”经费支出决算表", "政府性基金预算财政拨款收入支出决算表",
-	"国有资本经营预算财政拨款支出决算表",
-}
+var finalAccountsTables = budget.Tables(budget.KindFinalAccounts)
 
 // budgetTitleVariants are the other ways portals title the budget tables
 // (by BudgetTables index): with 预算 inserted, ASCII quotes.
@@ -75,12 +69,12 @@ func (st *site) budgetDoc(b Budget) budgetDoc {
 	operating := fmtWan(wan(7) / 4)
 	three, receptions := fmtWan(wan(22)%2000+wan(23)%1500), fmtWan(wan(23)%1500) // as in table 7
 	d := budgetDoc{Title: b.title(st.Name)}
-	word, tables := "预算", BudgetTables
+	word, tables := b.word(), BudgetTables
 	if b.Final {
-		word, tables = "决算", finalAccountsTables
+		tables = finalAccountsTables
 	}
 	d.Paragraphs = []string{
-		fmt.Sprintf("%s%d年部门%s", st.Name, b.Year, word),
+		d.Title,
 		fmt.Sprintf("一、部门主要职责。%s是市人民政府工作部门，负责本行业领域的统筹规划、政策制定和监督管理。", st.Name),
 		fmt.Sprintf("二、收支%s总体情况。%d年收入%s%s万元，支出%s%s万元。", word, b.Year, word, fmtWan(total), word, fmtWan(total)),
 		fmt.Sprintf("三、机关运行经费情况说明。%d年本部门机关运行经费%s%s万元，主要用于办公费、水电费、差旅费等日常公用经费。", b.Year, word, operating),
@@ -163,7 +157,7 @@ func (b Budget) attachment() string {
 // or a notice linking the attachment.
 func (st *site) budgetDetail(d *detailData, b Budget) {
 	if b.Format != FormatHTML {
-		d.Paragraphs = []string{fmt.Sprintf("根据《中华人民共和国预算法》规定，现将本部门%d年部门%s予以公开，详见附件。", b.Year, map[bool]string{false: "预算", true: "决算"}[b.Final])}
+		d.Paragraphs = []string{fmt.Sprintf("根据《中华人民共和国预算法》规定，现将本部门%d年部门%s予以公开，详见附件。", b.Year, b.word())}
 		d.Attachment = "../" + b.attachment()
 		d.AttachTitle = d.Title + "." + b.Format
 		return

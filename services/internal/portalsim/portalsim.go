@@ -15,8 +15,7 @@
 // faults: unreachable, 500s, time-outs, slow responses, redirect loops,
 // oversized bodies, GBK encoding, missing, blank and stale columns, late,
 // missing and arithmetically wrong reports, budgets missing tables. Generate
-// builds a fleet of any
-// size deterministically from a seed.
+// builds a fleet of any size deterministically from a seed.
 package portalsim
 
 import (
@@ -252,7 +251,6 @@ func Start(spec Spec) (*Fleet, error) {
 	}
 	f := &Fleet{siteURL: map[string]string{}, spec: spec, sites: map[string]*site{}}
 	byHost := map[string]*host{}
-	var hostOrder []string
 	for i := range spec.Sites {
 		s := &spec.Sites[i]
 		if s.AgencyID == "" {
@@ -299,7 +297,6 @@ func Start(spec Spec) (*Fleet, error) {
 			h = &host{ln: ln, sites: map[string]*site{}, latency: spec.Latency, flaky: map[string]int{}}
 			h.srv = &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 			byHost[key] = h
-			hostOrder = append(hostOrder, key)
 			f.hosts = append(f.hosts, h)
 		}
 		if _, dup := h.sites[s.Path]; dup {

@@ -182,10 +182,15 @@ func (r Report) title(name string) string {
 }
 
 func (b Budget) title(name string) string {
+	return fmt.Sprintf("%s%d年部门%s", name, b.Year, b.word())
+}
+
+// word is what the document is: a budget (预算) or final accounts (决算).
+func (b Budget) word() string {
 	if b.Final {
-		return fmt.Sprintf("%s%d年部门决算", name, b.Year)
+		return "决算"
 	}
-	return fmt.Sprintf("%s%d年部门预算", name, b.Year)
+	return "预算"
 }
 
 // pages lists what an audit reads: the home page, the section page, every
