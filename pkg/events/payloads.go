@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"time"
 )
 
@@ -270,11 +271,8 @@ func (o Observation) Validate() error {
 				if b.Kind != BudgetKindBudget && b.Kind != BudgetKindFinalAccounts {
 					errs = append(errs, fmt.Errorf("columns[%d].items[%d].budget.kind %q, want %s or %s", i, j, b.Kind, BudgetKindBudget, BudgetKindFinalAccounts))
 				}
-				for _, s := range append(append([]string(nil), b.Tables...), b.Explanations...) {
-					if s == "" {
-						errs = append(errs, fmt.Errorf("columns[%d].items[%d].budget has an empty table or explanation", i, j))
-						break
-					}
+				if slices.Contains(b.Tables, "") || slices.Contains(b.Explanations, "") {
+					errs = append(errs, fmt.Errorf("columns[%d].items[%d].budget has an empty table or explanation", i, j))
 				}
 			}
 			for k, a := range it.Attachments {

@@ -118,11 +118,9 @@ func (c RequestCase) Validate() error {
 	if c.Received == "" {
 		errs = append(errs, errors.New("received is empty"))
 	}
-	for _, err := range []error{checkDate("received", c.Received), checkDate("correction_requested", c.CorrectionRequested),
+	errs = append(errs, checkDate("received", c.Received), checkDate("correction_requested", c.CorrectionRequested),
 		checkDate("corrected", c.Corrected), checkDate("answered", c.Answered),
-		checkDate("appeal_received", c.AppealReceived), checkDate("appeal_decided", c.AppealDecided)} {
-		errs = append(errs, err)
-	}
+		checkDate("appeal_received", c.AppealReceived), checkDate("appeal_decided", c.AppealDecided))
 	// YYYY-MM-DD strings order like the dates they name.
 	if c.Received != "" && c.Corrected != "" && c.Corrected < c.Received {
 		errs = append(errs, fmt.Errorf("corrected %s is before received %s", c.Corrected, c.Received))

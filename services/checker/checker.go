@@ -346,6 +346,28 @@ func (s *Service) term(m jetstream.Msg, kind, reason string) {
 	_ = m.TermWithReason(reason)
 }
 
+// agency returns the registry's agency id, or terminates m (a message of
+// kind) when the registry has no such agency.
+func (s *Service) agency(m jetstream.Msg, kind, id string) (*registry.Agency, bool) {
+	a, ok := s.opts.Registry.Get(id)
+	if !ok {
+		s.term(m, kind, fmt.Sprintf("agency %q is not in the registry", id))
+	}
+	return a, ok
+}
+
+// civilLocation is the time zone in which an instance's civil dates are
+// read and written: its pack's, where its deadlines are defined (a US
+// agency's report or answer dated 2026-02-02 is late for a deadline at the
+// end of 2026-02-01 in New York, although 2026-02-02 00:00 in Beijing is
+// still February 1 there); the checker's for a rule without one.
+func (s *Service) civilLocation(r Rule) *time.Location {
+	if r.Location != nil {
+		return r.Location
+	}
+	return s.opts.Location
+}
+
 func (s *Service) handleObservation(ctx context.Context, m jetstream.Msg) {
 	obs, ok, err := decodeObservation(m.Data())
 	if !ok { // not an observation, or malformed: decode it the general way
@@ -364,9 +386,8 @@ func (s *Service) handleObservation(ctx context.Context, m jetstream.Msg) {
 		s.term(m, "observation", err.Error())
 		return
 	}
-	agency, ok := s.opts.Registry.Get(obs.AgencyID)
+	agency, ok := s.agency(m, "observation", obs.AgencyID)
 	if !ok {
-		s.term(m, "observation", fmt.Sprintf("agency %q is not in the registry", obs.AgencyID))
 		return
 	}
 	now := s.opts.Now()

@@ -37,9 +37,8 @@ func (s *Service) handleRequests(ctx context.Context, m jetstream.Msg, ev events
 		s.term(m, "requests", err.Error())
 		return
 	}
-	agency, ok := s.opts.Registry.Get(reqs.AgencyID)
+	agency, ok := s.agency(m, "requests", reqs.AgencyID)
 	if !ok {
-		s.term(m, "requests", fmt.Sprintf("agency %q is not in the registry", reqs.AgencyID))
 		return
 	}
 	now := s.opts.Now()
@@ -99,18 +98,6 @@ func (s *Service) clockEvent(r Rule, dueAt time.Time) string {
 		return ""
 	}
 	return dueAt.In(s.civilLocation(r)).Format(events.DateLayout)
-}
-
-// civilLocation is the time zone in which an instance's civil dates are
-// read and written: its pack's, where its deadlines are defined (a US
-// agency's report or answer dated 2026-02-02 is late for a deadline at the
-// end of 2026-02-01 in New York, although 2026-02-02 00:00 in Beijing is
-// still February 1 there); the checker's for a rule without one.
-func (s *Service) civilLocation(r Rule) *time.Location {
-	if r.Location != nil {
-		return r.Location
-	}
-	return s.opts.Location
 }
 
 // explainRequest words a request case's transitions.

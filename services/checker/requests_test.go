@@ -27,16 +27,55 @@ func publishRequests(t testing.TB, js jetstream.JetStream, r events.Requests, id
 	}
 }
 
+// startRequestChecker starts a checker for one agency, a00000, whose clock
+// stands at clock.
+func startRequestChecker(t testing.TB) (js jetstream.JetStream, clock time.Time, c *running) {
+	t.Helper()
+	srv := eventstest.RunServer(t, "")
+	_, js = eventstest.Connect(t, srv.URL)
+	clock = time.Date(2026, 3, 6, 10, 0, 0, 0, cst)
+	return js, clock, startChecker(t, js, testRegistry(t, 1), rules(t), func() time.Time { return clock })
+}
+
+// latestFindings returns the latest finding of each
+// agency/obligation/period.
+func latestFindings(t testing.TB, js jetstream.JetStream) map[string]events.Finding {
+	t.Helper()
+	out := map[string]events.Finding{}
+	for _, f := range allFindings(t, js) {
+		out[f.AgencyID+"/"+f.ObligationID+"/"+f.Period] = f
+	}
+	return out
+}
+
+// waitFindings waits until problems, given the latest findings, reports
+// none, and fails the test with what it still reports after 10 s: findings
+// are published asynchronously after the state is stored.
+func waitFindings(t testing.TB, js jetstream.JetStream, problems func(latest map[string]events.Finding) []string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got := problems(latestFindings(t, js))
+		if len(got) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			sort.Strings(got)
+			for _, p := range got {
+				t.Error(p)
+			}
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // Request cases are judged against the answer deadline of the law in force
 // on their receipt, in working days of the official calendar (oracles from
 // reference/calendar-cn.md), with extension, tolling and correction, and
 // the daily tick moves the pending ones.
 func TestRequestCasesJudgedByWorkingDays(t *testing.T) {
-	srv := eventstest.RunServer(t, "")
-	_, js := eventstest.Connect(t, srv.URL)
-	reg := testRegistry(t, 1)
-	clock := time.Date(2026, 3, 6, 10, 0, 0, 0, cst)
-	c := startChecker(t, js, reg, rules(t), func() time.Time { return clock })
+	js, clock, c := startRequestChecker(t)
 	publishRequests(t, js, events.Requests{AgencyID: "a00000", Source: "requests.csv", RecordedAt: clock, Cases: []events.RequestCase{
 		// 2026-01-30 + 20 working days = 2026-03-05 (Spring Festival and
 		// two make-up Saturdays on the way): past, unanswered.
@@ -59,51 +98,26 @@ func TestRequestCasesJudgedByWorkingDays(t *testing.T) {
 	}}, "req-1")
 	waitConsumed(t, js)
 
-	last := func() map[string]events.Finding {
-		out := map[string]events.Finding{}
-		for _, f := range allFindings(t, js) {
-			if f.AgencyID == "a00000" {
-				out[f.ObligationID+"/"+f.Period] = f
-			}
-		}
-		return out
-	}
 	type want struct {
 		obligation string
 		state      events.State
 		due        string
 	}
-	// Findings are published asynchronously after the state is stored:
-	// wait a little for the expected ones.
 	check := func(when string, wants map[string]want) {
 		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			got := last()
-			var problems []string
+		waitFindings(t, js, func(got map[string]events.Finding) (problems []string) {
 			for id, w := range wants {
-				f, ok := got[w.obligation+"/"+id]
+				f, ok := got["a00000/"+w.obligation+"/"+id]
 				if !ok {
-					problems = append(problems, fmt.Sprintf("%s: case %s: no finding", when, id))
+					problems = append(problems, fmt.Sprintf("%s: case %s: no %s finding", when, id, w.obligation))
 					continue
 				}
-				due := f.DueAt.In(cst).Format("2006-01-02")
-				if f.ObligationID != w.obligation || f.To != w.state || due != w.due {
-					problems = append(problems, fmt.Sprintf("%s: case %s: %s %s due %s, want %s %s due %s", when, id, f.ObligationID, f.To, due, w.obligation, w.state, w.due))
+				if due := f.DueAt.In(cst).Format("2006-01-02"); f.To != w.state || due != w.due {
+					problems = append(problems, fmt.Sprintf("%s: case %s: %s %s due %s, want %s due %s", when, id, w.obligation, f.To, due, w.state, w.due))
 				}
 			}
-			if len(problems) == 0 {
-				return
-			}
-			if time.Now().After(deadline) {
-				sort.Strings(problems)
-				for _, p := range problems {
-					t.Error(p)
-				}
-				return
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+			return problems
+		})
 	}
 	check("register", map[string]want{
 		"A": {"CN-R19-REQ", events.StateEscalated, "2026-03-05"}, // the pack escalates at once (escalate_after 0)
@@ -118,10 +132,10 @@ func TestRequestCasesJudgedByWorkingDays(t *testing.T) {
 		"G": {"CN-R19-REQ-CORRECT", events.StateSatisfiedLate, "2026-02-11"},
 		"H": {"CN-R19-REQ-CORRECT", events.StateSatisfied, "2026-02-11"},
 	})
-	if g := last()["CN-R19-REQ-CORRECT/G"]; g.Duty != events.DutyCorrectionNotice || !strings.Contains(g.Explanation.ZH, "于2026-02-12才告知申请人补正") {
+	if g := latestFindings(t, js)["a00000/CN-R19-REQ-CORRECT/G"]; g.Duty != events.DutyCorrectionNotice || !strings.Contains(g.Explanation.ZH, "于2026-02-12才告知申请人补正") {
 		t.Errorf("correction finding: duty %q, %q", g.Duty, g.Explanation.ZH)
 	}
-	f := last()["CN-R19-REQ/A"]
+	f := latestFindings(t, js)["a00000/CN-R19-REQ/A"]
 	if f.Severity != events.SeverityCritical || !strings.Contains(f.Explanation.ZH, "申请A（招生计划）应于2026-03-05前答复") ||
 		!strings.Contains(f.Explanation.EN, "still unanswered as of 2026-03-06") {
 		t.Errorf("case A finding: %s, %q / %q", f.Severity, f.Explanation.ZH, f.Explanation.EN)
@@ -147,7 +161,7 @@ func TestRequestCasesJudgedByWorkingDays(t *testing.T) {
 		}
 		check("tick "+tc.at.Format("01-02"), tc.wants)
 	}
-	if g := last()["CN-R19-REQ/G"]; !strings.Contains(g.Explanation.ZH, "申请G应于2026-03-30前答复") {
+	if g := latestFindings(t, js)["a00000/CN-R19-REQ/G"]; !strings.Contains(g.Explanation.ZH, "申请G应于2026-03-30前答复") {
 		t.Errorf("the tick's finding lost the wording: %q", g.Explanation.ZH)
 	}
 
@@ -171,11 +185,7 @@ func TestRequestCasesJudgedByWorkingDays(t *testing.T) {
 // pack applies to its level, here a city) is counted, not judged, and the
 // register is still acknowledged; an invalid register is terminated.
 func TestRequestRegistersBadInput(t *testing.T) {
-	srv := eventstest.RunServer(t, "")
-	_, js := eventstest.Connect(t, srv.URL)
-	reg := testRegistry(t, 1)
-	clock := time.Date(2026, 3, 6, 10, 0, 0, 0, cst)
-	c := startChecker(t, js, reg, rules(t), func() time.Time { return clock })
+	js, clock, c := startRequestChecker(t)
 	publishRequests(t, js, events.Requests{AgencyID: "a00000", Source: "r.csv", RecordedAt: clock, Cases: []events.RequestCase{
 		{ID: "old", Received: "2001-01-05"}, // before any pack
 		{ID: "ok", Received: "2026-03-02"},
@@ -270,23 +280,13 @@ func TestFOIAAppealsJudgedByUSWorkingDays(t *testing.T) {
 	}}, "req-cn-1")
 	waitConsumed(t, js)
 
-	last := func() map[string]events.Finding {
-		out := map[string]events.Finding{}
-		for _, f := range allFindings(t, js) {
-			out[f.AgencyID+"/"+f.ObligationID+"/"+f.Period] = f
-		}
-		return out
-	}
 	type want struct {
 		state events.State
 		due   string
 	}
 	check := func(when string, wants map[string]want) {
 		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			got := last()
-			var problems []string
+		waitFindings(t, js, func(got map[string]events.Finding) (problems []string) {
 			for id, w := range wants {
 				f, ok := got["doj-oip/US-APPEAL/"+id]
 				if !ok {
@@ -299,18 +299,8 @@ func TestFOIAAppealsJudgedByUSWorkingDays(t *testing.T) {
 						when, id, f.To, due, f.Duty, w.state, w.due, events.DutyAppealDecision))
 				}
 			}
-			if len(problems) == 0 {
-				return
-			}
-			if time.Now().After(deadline) {
-				sort.Strings(problems)
-				for _, p := range problems {
-					t.Error(p)
-				}
-				return
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+			return problems
+		})
 	}
 	check("register", map[string]want{
 		"ONTIME":  {events.StateSatisfied, "2026-02-17"},
@@ -319,7 +309,7 @@ func TestFOIAAppealsJudgedByUSWorkingDays(t *testing.T) {
 		"PENDING": {events.StateNotDue, "2026-03-20"},
 		"PENDEXT": {events.StateNotDue, "2026-04-03"},
 	})
-	got := last()
+	got := latestFindings(t, js)
 	if _, ok := got["doj-oip/US-APPEAL/NOAPPEAL"]; ok {
 		t.Error("a case without an appeal has a US-APPEAL finding")
 	}
@@ -377,7 +367,7 @@ func TestFOIAAppealsJudgedByUSWorkingDays(t *testing.T) {
 		}
 		check("tick "+tc.at.Format("01-02"), tc.wants)
 	}
-	if f := last()["doj-oip/US-APPEAL/PENDING"]; !strings.Contains(f.Explanation.EN, "was due to be decided by 2026-03-20 and is still undecided") {
+	if f := latestFindings(t, js)["doj-oip/US-APPEAL/PENDING"]; !strings.Contains(f.Explanation.EN, "was due to be decided by 2026-03-20 and is still undecided") {
 		t.Errorf("overdue appeal explained as %q", f.Explanation.EN)
 	}
 

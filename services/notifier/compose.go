@@ -197,39 +197,31 @@ var appealActions = map[events.State][2]string{
 	events.StateSatisfied:     {"已作出申诉决定，事项办结", "appeal decided, closed"},
 }
 
+// dutyLabels and dutyActions hold, by duty, the wording that replaces
+// stateLabels and actions for an obligation that is not to publish.
+var (
+	dutyLabels = map[string]map[events.State][2]string{
+		events.DutyAnswer: answerLabels, events.DutyCorrectionNotice: correctionLabels, events.DutyAppealDecision: appealLabels,
+	}
+	dutyActions = map[string]map[events.State][2]string{
+		events.DutyAnswer: answerActions, events.DutyCorrectionNotice: correctionActions, events.DutyAppealDecision: appealActions,
+	}
+)
+
 // stateLabel names a finding's new state in language li (0 zh, 1 en).
 func stateLabel(f events.Finding, li int) string {
-	switch f.Duty {
-	case events.DutyAnswer:
-		if l, ok := answerLabels[f.To]; ok {
-			return l[li]
-		}
-	case events.DutyCorrectionNotice:
-		if l, ok := correctionLabels[f.To]; ok {
-			return l[li]
-		}
-	case events.DutyAppealDecision:
-		if l, ok := appealLabels[f.To]; ok {
-			return l[li]
-		}
+	if l, ok := dutyLabels[f.Duty][f.To]; ok {
+		return l[li]
 	}
 	return stateLabels[f.To][li]
 }
 
-// action returns the subject's action clause of a finding, if any.
+// action returns the subject's action clause of a finding, if any. A
+// correction notice has none but its own: the publishing ones would not
+// fit it.
 func action(f events.Finding) ([2]string, bool) {
-	switch f.Duty {
-	case events.DutyAnswer:
-		if a, ok := answerActions[f.To]; ok {
-			return a, true
-		}
-	case events.DutyCorrectionNotice:
-		a, ok := correctionActions[f.To]
+	if a, ok := dutyActions[f.Duty][f.To]; ok || f.Duty == events.DutyCorrectionNotice {
 		return a, ok
-	case events.DutyAppealDecision:
-		if a, ok := appealActions[f.To]; ok {
-			return a, true
-		}
 	}
 	a, ok := actions[f.To]
 	return a, ok
