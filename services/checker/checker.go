@@ -78,6 +78,14 @@ type Service struct {
 	// pub publishes findings asynchronously on the caller's connection;
 	// its acknowledgements arrive through published and notPublished.
 	pub jetstream.JetStream
+	// statePub writes instances' states asynchronously (writeAsync); nil
+	// when they go through the bucket's API. writes holds the callbacks of
+	// the writes in flight.
+	statePub jetstream.JetStream
+	writesMu sync.Mutex
+	writes   map[*nats.Msg]func(uint64, error)
+	// observing counts observations whose writes are in flight.
+	observing sync.WaitGroup
 
 	unsentMu sync.Mutex
 	unsent   map[string]*Outbox
@@ -132,9 +140,17 @@ func New(opts Options) (*Service, error) {
 		return nil, fmt.Errorf("checker: %w", err)
 	}
 	s := &Service{opts: opts, log: opts.Logger.With("service", "checker"), metrics: m, view: view.New(),
-		unsent: map[string]*Outbox{}, inflight: map[string]*Outbox{}, uncertain: map[string]uncertainWrite{}}
-	if s.pub, err = s.publisher(); err != nil {
+		unsent: map[string]*Outbox{}, inflight: map[string]*Outbox{}, uncertain: map[string]uncertainWrite{},
+		writes: map[*nats.Msg]func(uint64, error){}}
+	if s.pub, err = s.publisher(s.published, s.notPublished); err != nil {
 		return nil, fmt.Errorf("checker: %w", err)
+	}
+	if o := opts.JetStream.Options(); o.Domain == "" && (o.APIPrefix == "" || o.APIPrefix == jetstream.DefaultAPIPrefix) {
+		// Keys are written on their own subjects only with the default API
+		// prefix; otherwise writeAsync goes through the bucket's API.
+		if s.statePub, err = s.publisher(s.stateStored, s.stateNotStored); err != nil {
+			return nil, fmt.Errorf("checker: %w", err)
+		}
 	}
 	s.viewSync.epoch = time.Now()
 	s.viewSync.asOf.Store(-int64(viewMaxLag)) // not current until a probe says so
@@ -167,6 +183,7 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	if s.wrapKV != nil {
 		kv = s.wrapKV(kv)
+		s.statePub = nil // writes go through the wrapper
 	}
 	// The view loads the bucket before the checker consumes, so the read
 	// API and the tick start from the full state.
@@ -232,10 +249,7 @@ func (s *Service) Run(ctx context.Context) error {
 		lanesDone.Add(1)
 		go func() {
 			defer lanesDone.Done()
-			for m := range lanes[i] {
-				// A message taken before shutdown is finished, not dropped.
-				s.handleObservation(context.WithoutCancel(ctx), m)
-			}
+			s.lane(context.WithoutCancel(ctx), lanes[i]) // a message taken before shutdown is finished, not dropped
 		}()
 	}
 	defer func() {
@@ -243,6 +257,7 @@ func (s *Service) Run(ctx context.Context) error {
 			close(l)
 		}
 		lanesDone.Wait()
+		s.observing.Wait() // the last writes answered (or timed out)
 	}()
 	obsCC, err := obsCons.Consume(func(m jetstream.Msg) {
 		h := fnv.New32a()
@@ -368,49 +383,116 @@ func (s *Service) civilLocation(r Rule) *time.Location {
 	return s.opts.Location
 }
 
-func (s *Service) handleObservation(ctx context.Context, m jetstream.Msg) {
+// lane evaluates the observations it is given in order. Their state writes
+// are pipelined (evaluateAsync): the lane moves on to the next observation
+// while the server answers, except that an observation of an agency whose
+// previous observation is still being written waits for it, so that each is
+// evaluated on the state the previous one left.
+func (s *Service) lane(ctx context.Context, msgs <-chan jetstream.Msg) {
+	writing := map[string]<-chan struct{}{} // by subject (agency)
+	sweepAt := 256
+	for m := range msgs {
+		subj := m.Subject()
+		if ch, ok := writing[subj]; ok {
+			<-ch
+			delete(writing, subj)
+		}
+		if ch := s.handleObservation(ctx, m); ch != nil {
+			writing[subj] = ch
+		}
+		if len(writing) >= sweepAt { // forget the observations done
+			for k, ch := range writing {
+				select {
+				case <-ch:
+					delete(writing, k)
+				default:
+				}
+			}
+			sweepAt = max(256, 2*len(writing))
+		}
+	}
+}
+
+// handleObservation evaluates an observation. It returns nil when it is
+// done with it, or a channel closed once the observation's state writes
+// are answered and it is acknowledged (or, on an error, redelivered later).
+func (s *Service) handleObservation(ctx context.Context, m jetstream.Msg) <-chan struct{} {
 	obs, ok, err := decodeObservation(m.Data())
 	if !ok { // not an observation, or malformed: decode it the general way
 		var ev events.Event
 		if ev, err = events.Unmarshal(m.Data()); err != nil {
 			s.term(m, "observation", err.Error())
-			return
+			return nil
 		}
 		if ev.Type == events.TypeRequests {
 			s.handleRequests(ctx, m, ev)
-			return
+			return nil
 		}
 		obs, err = events.Decode[events.Observation](ev)
 	}
 	if err != nil {
 		s.term(m, "observation", err.Error())
-		return
+		return nil
 	}
 	agency, ok := s.agency(m, "observation", obs.AgencyID)
 	if !ok {
-		return
+		return nil
 	}
 	now := s.opts.Now()
-	var errs []error
+	o := &observed{s: s, m: m, agency: obs.AgencyID, done: make(chan struct{})}
+	o.pending.Store(1) // the loop below, until it has sent every write
+	s.observing.Add(1)
 	for _, r := range s.opts.Rules.For(agency, now) {
 		for _, period := range r.Periods(now) {
 			f, ok := factsFor(obs, r, period)
 			if !ok {
 				continue
 			}
-			if err := s.evaluate(ctx, agency, r, period, f, now); err != nil {
-				errs = append(errs, err)
-			}
+			o.pending.Add(1)
+			s.evaluateAsync(ctx, agency, r, period, f, now, o.evaluated)
 		}
 	}
-	s.metrics.observations.Inc()
-	if err := errors.Join(errs...); err != nil {
-		// KV and publish failures are transient: try again shortly.
-		s.log.Warn("evaluate observation", "agency", obs.AgencyID, "err", err)
-		_ = m.NakWithDelay(5 * time.Second)
+	o.evaluated(nil)
+	return o.done
+}
+
+// observed is an observation whose evaluations are in progress.
+type observed struct {
+	s       *Service
+	m       jetstream.Msg
+	agency  string
+	pending atomic.Int32
+	mu      sync.Mutex
+	errs    []error
+	done    chan struct{}
+}
+
+// evaluated records the outcome of one of the observation's evaluations;
+// after the last, the observation is acknowledged, or redelivered shortly
+// when one failed.
+func (o *observed) evaluated(err error) {
+	if err != nil {
+		o.mu.Lock()
+		o.errs = append(o.errs, err)
+		o.mu.Unlock()
+	}
+	if o.pending.Add(-1) > 0 {
 		return
 	}
-	_ = m.Ack()
+	s := o.s
+	s.metrics.observations.Inc()
+	o.mu.Lock()
+	err = errors.Join(o.errs...)
+	o.mu.Unlock()
+	if err != nil {
+		// KV and publish failures are transient: try again shortly.
+		s.log.Warn("evaluate observation", "agency", o.agency, "err", err)
+		_ = o.m.NakWithDelay(5 * time.Second)
+	} else {
+		_ = o.m.Ack()
+	}
+	close(o.done)
+	s.observing.Done()
 }
 
 func (s *Service) handleTick(ctx context.Context, m jetstream.Msg) {
@@ -576,6 +658,18 @@ func (s *Service) load(ctx context.Context, key string) (*Instance, uint64, erro
 	return &inst, e.Revision(), nil
 }
 
+// stateWrite is one planned write of an instance's state: the new state
+// encoded, compare-and-set on the revision it replaces.
+type stateWrite struct {
+	key     string
+	next    Instance
+	body    []byte
+	rev     uint64 // the revision replaced; 0 creates the instance
+	create  bool
+	changed bool // a transition: next.Outbox holds its finding
+	pw      *pendingWrite
+}
+
 // evaluate applies facts to one instance under optimistic concurrency. The
 // instance's state comes from the view (viewstate.go), or from the bucket
 // when the view cannot vouch for it. A transition writes the new state with
@@ -585,6 +679,78 @@ func (s *Service) load(ctx context.Context, key string) (*Instance, uint64, erro
 // wrote first, nothing was published and the instance is evaluated again
 // on its stored state.
 func (s *Service) evaluate(ctx context.Context, a *registry.Agency, r Rule, period string, f Facts, now time.Time) error {
+	return s.evaluateFrom(ctx, a, r, period, f, now, false)
+}
+
+// evaluateFrom is evaluate; read makes the first attempt read the instance
+// from the bucket rather than the view.
+func (s *Service) evaluateFrom(ctx context.Context, a *registry.Agency, r Rule, period string, f Facts, now time.Time, read bool) error {
+	for attempt := 0; attempt < 5; attempt++ {
+		w, err := s.plan(ctx, a, r, period, f, now, read || attempt > 0)
+		if err != nil || w == nil {
+			return err
+		}
+		var rev uint64
+		if w.create {
+			rev, err = s.kv.Create(ctx, w.key, w.body)
+		} else {
+			rev, err = s.kv.Update(ctx, w.key, w.body, w.rev)
+		}
+		if retry, err := s.wrote(w, rev, err); !retry {
+			return err
+		}
+	}
+	return fmt.Errorf("write %s: too many concurrent updates", Key(a.ID, r.PackID, r.ObligationID, period))
+}
+
+// evaluateAsync is evaluate with the state write pipelined: it returns once
+// the write is sent, and done is called with the outcome when the server
+// has answered (in the client library's callback: done must not block). A
+// write that loses its compare-and-set is evaluated again from the bucket,
+// synchronously, in a goroutine of its own.
+func (s *Service) evaluateAsync(ctx context.Context, a *registry.Agency, r Rule, period string, f Facts, now time.Time, done func(error)) {
+	w, err := s.plan(ctx, a, r, period, f, now, false)
+	if err != nil || w == nil {
+		done(err)
+		return
+	}
+	s.writeAsync(w, func(rev uint64, err error) {
+		retry, err := s.wrote(w, rev, err)
+		if !retry {
+			done(err)
+			return
+		}
+		go func() { done(s.evaluateFrom(ctx, a, r, period, f, now, true)) }()
+	})
+}
+
+// wrote ends the write w, stored at revision rev or failed with err: on
+// success the view holds the new state and a transition's finding is sent.
+// retry reports that another writer came first (the instance must be
+// evaluated again on its stored state).
+func (s *Service) wrote(w *stateWrite, rev uint64, err error) (retry bool, _ error) {
+	s.written(w.key, w.pw, rev, err == nil)
+	if err == nil {
+		if w.changed {
+			s.metrics.transitions.WithLabelValues(string(w.next.State)).Inc()
+			s.send(w.next.Outbox)
+		}
+		return false, nil
+	}
+	if !errors.Is(err, jetstream.ErrKeyExists) && !isWrongSequence(err) {
+		if w.changed && !errors.Is(err, errNotSent) {
+			s.writeUncertain(w.key, w.next.Outbox, err)
+		}
+		return false, fmt.Errorf("write %s: %w", w.key, err)
+	}
+	s.metrics.conflicts.Inc() // another checker wrote first: re-read and retry
+	return true, nil
+}
+
+// plan decides the next state of one instance and returns its write, or
+// nil when nothing is to be stored. read makes it read the instance from
+// the bucket rather than the view.
+func (s *Service) plan(ctx context.Context, a *registry.Agency, r Rule, period string, f Facts, now time.Time, read bool) (*stateWrite, error) {
 	event := f.PublishedOn
 	if f.ClockEvent != "" {
 		event = f.ClockEvent
@@ -592,14 +758,13 @@ func (s *Service) evaluate(ctx context.Context, a *registry.Agency, r Rule, peri
 	clk, due, clockErr := r.Clock(period, a, event)
 	noTrigger := errors.Is(clockErr, ErrTriggerUnknown)
 	if clockErr != nil && !noTrigger {
-		return fmt.Errorf("%s %s/%s %s: %w", a.ID, r.PackID, r.ObligationID, period, clockErr)
+		return nil, fmt.Errorf("%s %s/%s %s: %w", a.ID, r.PackID, r.ObligationID, period, clockErr)
 	}
 	key := Key(a.ID, r.PackID, r.ObligationID, period)
-	read := false // from the bucket, not the view (see viewstate.go)
-	for attempt := 0; attempt < 5; attempt++ {
-		prev, rev, cached, err := s.current(ctx, key, a.ID, r.PackID, r.ObligationID, period, read || attempt > 0)
+	for {
+		prev, rev, cached, err := s.current(ctx, key, a.ID, r.PackID, r.ObligationID, period, read)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if prev != nil && f.Look == LookNone && r.Kind == KindFresh {
 			clk.DueAt = prev.DueAt // the tick judges against the stored newest item
@@ -655,7 +820,7 @@ func (s *Service) evaluate(ctx context.Context, a *registry.Agency, r Rule, peri
 			failed := next.FailedRules
 			if prev == nil || prev.Text != f.Text {
 				if failed, err = s.completeness(ctx, f.Text, r.Profile(period)); err != nil {
-					return err
+					return nil, err
 				}
 			}
 			next.Text, next.FailedRules = f.Text, failed
@@ -676,7 +841,7 @@ func (s *Service) evaluate(ctx context.Context, a *registry.Agency, r Rule, peri
 					read = true // the view may lack another replica's write: make sure
 					continue
 				}
-				return nil
+				return nil, nil
 			}
 		}
 		if changed {
@@ -687,38 +852,18 @@ func (s *Service) evaluate(ctx context.Context, a *registry.Agency, r Rule, peri
 			}
 			ob, err := s.finding(a, r, &next, from, rev, now)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			next.Outbox = ob
 		}
 		body, err := encodeInstance(&next)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		w := s.writing(key, &next, body)
-		var wrote uint64
-		if prev == nil {
-			wrote, err = s.kv.Create(ctx, key, body)
-		} else {
-			wrote, err = s.kv.Update(ctx, key, body, rev)
-		}
-		s.written(key, w, wrote, err == nil)
-		if err == nil {
-			if changed {
-				s.metrics.transitions.WithLabelValues(string(state)).Inc()
-				s.send(next.Outbox)
-			}
-			return nil
-		}
-		if !errors.Is(err, jetstream.ErrKeyExists) && !isWrongSequence(err) {
-			if changed {
-				s.writeUncertain(key, next.Outbox, err)
-			}
-			return fmt.Errorf("write %s: %w", key, err)
-		}
-		s.metrics.conflicts.Inc() // another checker wrote first: re-read and retry
+		w := &stateWrite{key: key, next: next, body: body, rev: rev, create: prev == nil, changed: changed}
+		w.pw = s.writing(key, &w.next, body)
+		return w, nil
 	}
-	return fmt.Errorf("write %s: too many concurrent updates", key)
 }
 
 // publishAckTimeout bounds the wait for a finding's acknowledgement; a
@@ -729,10 +874,10 @@ const publishAckTimeout = 10 * time.Second
 // API prefix or domain) whose asynchronous acknowledgements call back into
 // the service: a callback per acknowledgement costs less than a goroutine
 // waiting on each publish's future.
-func (s *Service) publisher() (jetstream.JetStream, error) {
+func (s *Service) publisher(ack func(jetstream.JetStream, *nats.Msg, *jetstream.PubAck), failed func(jetstream.JetStream, *nats.Msg, error)) (jetstream.JetStream, error) {
 	opts := []jetstream.JetStreamOpt{
-		jetstream.WithPublishAsyncAckHandler(s.published),
-		jetstream.WithPublishAsyncErrHandler(s.notPublished),
+		jetstream.WithPublishAsyncAckHandler(ack),
+		jetstream.WithPublishAsyncErrHandler(failed),
 		jetstream.WithPublishAsyncTimeout(publishAckTimeout),
 	}
 	js := s.opts.JetStream
@@ -743,6 +888,71 @@ func (s *Service) publisher() (jetstream.JetStream, error) {
 		return jetstream.NewWithAPIPrefix(js.Conn(), o.APIPrefix, opts...)
 	default:
 		return jetstream.New(js.Conn(), opts...)
+	}
+}
+
+// errNotSent marks a state write the client library refused to send (too
+// many in flight): certainly not stored.
+var errNotSent = errors.New("not sent")
+
+// writeAsync sends the state write w and calls done with the revision it
+// was stored at, or the error, when the server answers. The write is what
+// the bucket's own Create and Update send — a message on the key's subject
+// with the expected last sequence of that subject, 0 for a new key — but
+// published asynchronously, so that an observation's writes and those of
+// the observations after it are in flight together instead of one round
+// trip each. Where the bucket is reached otherwise (a JetStream domain or
+// API prefix, or a test's wrapper), the write goes through the bucket's
+// API in a goroutine of its own.
+func (s *Service) writeAsync(w *stateWrite, done func(rev uint64, err error)) {
+	if s.statePub == nil {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), publishAckTimeout)
+			defer cancel()
+			var rev uint64
+			var err error
+			if w.create {
+				rev, err = s.kv.Create(ctx, w.key, w.body)
+			} else {
+				rev, err = s.kv.Update(ctx, w.key, w.body, w.rev)
+			}
+			done(rev, err)
+		}()
+		return
+	}
+	msg := nats.NewMsg(statePrefix + w.key)
+	msg.Data = w.body
+	s.writesMu.Lock()
+	s.writes[msg] = done
+	s.writesMu.Unlock()
+	if _, err := s.statePub.PublishMsgAsync(msg, jetstream.WithExpectLastSequencePerSubject(w.rev)); err != nil {
+		if done := s.writeAnswered(msg); done != nil {
+			done(0, fmt.Errorf("%w: %w", errNotSent, err))
+		}
+	}
+}
+
+// statePrefix is the subject prefix of the obligations bucket's keys.
+const statePrefix = "$KV." + events.BucketObligations + "."
+
+// writeAnswered removes and returns the callback of the state write m.
+func (s *Service) writeAnswered(m *nats.Msg) func(uint64, error) {
+	s.writesMu.Lock()
+	defer s.writesMu.Unlock()
+	done := s.writes[m]
+	delete(s.writes, m)
+	return done
+}
+
+func (s *Service) stateStored(_ jetstream.JetStream, m *nats.Msg, ack *jetstream.PubAck) {
+	if done := s.writeAnswered(m); done != nil {
+		done(ack.Sequence, nil)
+	}
+}
+
+func (s *Service) stateNotStored(_ jetstream.JetStream, m *nats.Msg, err error) {
+	if done := s.writeAnswered(m); done != nil {
+		done(0, err)
 	}
 }
 
