@@ -13,6 +13,7 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -1159,7 +1160,7 @@ func sameStored(a, b Instance) bool {
 // FindingID returns the deterministic id of the finding for the transition
 // of key from the state stored at revision rev to state to.
 func FindingID(key string, rev uint64, to events.State) string {
-	return fmt.Sprintf("finding-%s@%d>%s", key, rev, to)
+	return "finding-" + key + "@" + strconv.FormatUint(rev, 10) + ">" + string(to)
 }
 
 // finding builds the finding of a transition and its outbox entry.
