@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -40,8 +42,31 @@ func natsServerBinary(t testing.TB) string {
 	return ""
 }
 
+// freePort returns a loopback port for a child process to listen on. The
+// port is free when checked but held by nobody until the child binds it,
+// so it is drawn at random from below the kernel's ephemeral range: the
+// ports that listeners on port 0 (every test server in the other packages
+// running alongside) are given come from that range, and cannot take it in
+// the meantime.
 func freePort(t testing.TB) int {
 	t.Helper()
+	low := 32768
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil {
+				low = n
+			}
+		}
+	}
+	if low > 11000 {
+		for range 100 {
+			port := 10000 + rand.IntN(low-10000)
+			if ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+				ln.Close()
+				return port
+			}
+		}
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
