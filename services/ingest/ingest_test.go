@@ -3,10 +3,12 @@ package ingest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 
 	"github.com/gongkai/gongkai/pkg/events"
 	"github.com/gongkai/gongkai/pkg/events/eventstest"
+	"github.com/gongkai/gongkai/services/ingest/internal/fetch"
 	"github.com/gongkai/gongkai/services/internal/evidence"
 	"github.com/gongkai/gongkai/services/internal/portalsim"
 	"github.com/gongkai/gongkai/services/internal/registry"
@@ -452,5 +455,43 @@ func TestRestartedIngestStillAsksConditionally(t *testing.T) {
 	}
 	if n := testutil.ToFloat64(second.metrics.evidenceNew); n != 0 {
 		t.Errorf("the restarted ingest stored %v new bodies of unchanged sites", n)
+	}
+}
+
+// Sites that send no validators cost no look-ups on later audits: the
+// fetcher remembers that their URLs answered without any, so the worker
+// neither reads the agency's last observation for bodies to ask about nor
+// asks the evidence store for each body's validators.
+func TestSitesWithoutValidatorsCostNoLookups(t *testing.T) {
+	asOf := time.Date(2026, 2, 10, 9, 0, 0, 0, cst)
+	spec := portalsim.Generate(portalsim.GenOptions{Agencies: 4, Seed: 5, AsOf: asOf, FaultRate: -1})
+	for i := range spec.Sites {
+		spec.Sites[i].NoValidators = true
+	}
+	_, reg, js, sink := testFleet(t, spec)
+	var described atomic.Int32
+	svc, _ := startService(t, spec, Options{JetStream: js, Registry: reg, Workers: 2,
+		Fetch: fetch.Options{Describe: func(context.Context, string) (string, string, string, error) {
+			described.Add(1)
+			return "", "", "", errors.New("no validators stored")
+		}}})
+	ctx := context.Background()
+	if _, _, err := svc.PublishRun(ctx, "manual", asOf, nil); err != nil {
+		t.Fatal(err)
+	}
+	observations(t, sink, 4)
+	afterFirst := described.Load()
+	if _, _, err := svc.PublishRun(ctx, "manual", asOf.Add(time.Hour), nil); err != nil {
+		t.Fatal(err)
+	}
+	observations(t, sink, 8)
+	if n := described.Load() - afterFirst; n != 0 {
+		t.Errorf("the second audit asked the evidence store for validators %d times", n)
+	}
+	if n := testutil.ToFloat64(svc.metrics.validatorsRecovered); n != 0 {
+		t.Errorf("the second audit read the agencies' last observations for %v bodies to ask about", n)
+	}
+	if n := testutil.ToFloat64(svc.metrics.notModified); n != 0 {
+		t.Errorf("%v answers 304 from sites without validators", n)
 	}
 }

@@ -162,6 +162,9 @@ type Site struct {
 	Layout string
 	// Charset is the encoding; see the Charset* constants.
 	Charset string
+	// NoValidators makes the site's pages answer without an ETag (and so
+	// never 304), as many agencies' content systems do.
+	NoValidators bool
 	// PageSize is the number of items per list page; default 10.
 	PageSize int
 	// Seed varies the generated column items between sites.

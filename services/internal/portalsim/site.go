@@ -282,7 +282,7 @@ func (st *site) serve(w http.ResponseWriter, r *http.Request, rest string) {
 }
 
 // writeHTML writes an HTML page in the site's charset, with an ETag so
-// that conditional requests are answered 304.
+// that conditional requests are answered 304 (unless NoValidators).
 func (st *site) writeHTML(w http.ResponseWriter, r *http.Request, body []byte) {
 	ct := "text/html; charset=utf-8"
 	if st.Charset != CharsetUTF8 {
@@ -302,11 +302,13 @@ func (st *site) writeHTML(w http.ResponseWriter, r *http.Request, body []byte) {
 		}
 	}
 	w.Header().Set("Content-Type", ct)
-	etag := fmt.Sprintf(`"%x"`, hash64(string(body)))
-	w.Header().Set("ETag", etag)
-	if r.Header.Get("If-None-Match") == etag {
-		w.WriteHeader(http.StatusNotModified)
-		return
+	if !st.NoValidators {
+		etag := fmt.Sprintf(`"%x"`, hash64(string(body)))
+		w.Header().Set("ETag", etag)
+		if r.Header.Get("If-None-Match") == etag {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
 	}
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	_, _ = w.Write(body)

@@ -74,8 +74,9 @@ type Options struct {
 	IgnoreRobots bool
 	// RobotsTTL is how long a host's robots.txt is cached; default 24 h.
 	RobotsTTL time.Duration
-	// MaxValidators bounds the remembered ETag/Last-Modified validators;
-	// default 200 000 URLs. Zero entries are kept with a negative value.
+	// MaxValidators bounds the URLs whose ETag/Last-Modified validators
+	// are remembered (or that are remembered as having sent none); default
+	// 200 000 URLs. Zero entries are kept with a negative value.
 	MaxValidators int
 	// Recall returns the body stored under a SHA-256 (the evidence
 	// store), so that a 304 Not Modified answer can be served from the
@@ -193,6 +194,12 @@ type validator struct {
 	etag, lastModified string
 	sha                [sha256.Size]byte
 }
+
+// usable reports whether v can make a request conditional. A validator
+// with neither is remembered too: the URL answered without them, so there
+// is nothing to recover for it from the evidence store (nor, for a site's
+// home page, from the agency's last observation) until it sends some.
+func (v validator) usable() bool { return v.etag != "" || v.lastModified != "" }
 
 // urlKey names a URL in the validators map: the first half of the URL's
 // SHA-256. A URL is some 70 bytes, its key 16, and the map holds up to
@@ -504,7 +511,9 @@ func (f *Fetcher) describe(ctx context.Context, u, sha string) (validator, bool)
 	return v, true
 }
 
-// Remembers reports whether a validator for rawURL is held in memory.
+// Remembers reports whether this fetcher has read rawURL (and holds its
+// validators, or knows it gave none), so that nothing needs recovering for
+// it.
 func (f *Fetcher) Remembers(rawURL string) bool {
 	_, ok := f.validator(rawURL)
 	return ok
@@ -517,10 +526,6 @@ func (f *Fetcher) remember(u string, v validator) {
 	k := keyOf(u)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if v.etag == "" && v.lastModified == "" {
-		delete(f.validators, k)
-		return
-	}
 	if _, ok := f.validators[k]; !ok && len(f.validators) >= f.opts.MaxValidators {
 		for old := range f.validators { // evict an arbitrary entry
 			delete(f.validators, old)
@@ -535,8 +540,10 @@ func (f *Fetcher) once(ctx context.Context, u *url.URL, r Request) (*Page, error
 	// evidence store, which must not hold one of the host's slots.
 	val, conditional := validator{}, false
 	if !r.Unconditional && f.opts.Recall != nil {
-		val, conditional = f.validator(u.String())
-		if !conditional && r.Known != "" {
+		var seen bool
+		val, seen = f.validator(u.String())
+		conditional = seen && val.usable()
+		if !seen && r.Known != "" {
 			val, conditional = f.describe(ctx, u.String(), r.Known)
 		}
 	}
@@ -613,7 +620,7 @@ func (f *Fetcher) once(ctx context.Context, u *url.URL, r Request) (*Page, error
 	}
 	f.decode(p, r.Kind)
 	if v, ok := newValidator(resp.Header.Get("ETag"), resp.Header.Get("Last-Modified"), p.SHA256); ok {
-		f.remember(u.String(), v)
+		f.remember(u.String(), v) // without validators too: see usable
 	}
 	return p, nil
 }

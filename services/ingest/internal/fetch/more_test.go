@@ -312,3 +312,42 @@ func TestReadBody(t *testing.T) {
 		})
 	}
 }
+
+// A URL that answers without validators is remembered as such: the next
+// request for it, though it names the body last seen there, does not look
+// the body up in the evidence store for validators it cannot have.
+func TestNoValidatorsRemembered(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("If-None-Match") != "" || r.Header.Get("If-Modified-Since") != "" {
+			t.Errorf("conditional request to a URL that never sent validators")
+		}
+		_, _ = w.Write([]byte("<p>政府信息公开</p>"))
+	}))
+	defer srv.Close()
+	var described atomic.Int32
+	o := fast(Options{})
+	o.Recall = func(context.Context, string) ([]byte, error) { return nil, errors.New("not stored") }
+	o.Describe = func(context.Context, string) (string, string, string, error) {
+		described.Add(1)
+		return srv.URL + "/a", "", "", nil
+	}
+	f := New(o)
+	p1, err := f.Do(context.Background(), Request{URL: srv.URL + "/a", Known: strings.Repeat("0", 64)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if described.Load() != 1 {
+		t.Fatalf("first request: %d evidence look-ups, want 1 (nothing remembered yet)", described.Load())
+	}
+	if !f.Remembers(srv.URL + "/a") {
+		t.Fatal("a URL read without validators is not remembered")
+	}
+	for range 3 {
+		if _, err := f.Do(context.Background(), Request{URL: srv.URL + "/a", Known: p1.SHA256}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if described.Load() != 1 {
+		t.Fatalf("%d evidence look-ups after three more requests, want still 1", described.Load())
+	}
+}
