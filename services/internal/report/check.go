@@ -171,7 +171,14 @@ func Check(rep *Report, prev *Report) *Result {
 	}
 	c.sections()
 	c.period()
-	c.fee()
+	if rep.Format == Format2019 {
+		// 信息处理费 could be charged only from 2021-01-01 (国办函〔2020〕
+		// 109号), and the 2019 trial format has no line for it: reporting
+		// it in section 六 is an instruction of the 2021 format.
+		res.Notes = append(res.Notes, "2019 trial format: S-FEE (信息处理费 in section 六) is a rule of the 2021 format and is not checked")
+	} else {
+		c.fee()
+	}
 	c.table2()
 	c.table3()
 	c.table4()

@@ -30,6 +30,7 @@ const (
 	huaianText = "text/cn-2021fmt-huaian-2024.txt"
 	sampleHTML = "html/cn-2021fmt-html-layout-sample.html"
 	hongzeText = "text/cn-2021fmt-hongze-2024.txt"
+	trialText  = "text/cn-2019fmt-synthetic-2019.txt"
 )
 
 var mutations = []mutation{
@@ -105,6 +106,15 @@ var mutations = []mutation{
 	{name: "short labels 逾期不补正 / 逾期不缴费", base: sampleHTML,
 		edits: [][2]string{{`1\.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请`, "1.逾期不补正"}, {`2\.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请`, "2.逾期不缴费"}},
 		want:  map[string]Status{"T3-ROW[21]": Pass, "T3-ROW[22]": Pass, "T3-RES[TOT]": Pass}},
+	{name: "2019 format: a negative count fails T2-NN (a negative 本年增/减 does not)", base: trialText,
+		edits: [][2]string{{`行政强制 5 0 12`, "行政强制 5 0 -12"}},
+		want:  map[string]Status{"T2-NN": Fail}},
+	{name: "2019 format: the single （六） row counts in the results", base: trialText,
+		edits: [][2]string{{`（六）其他处理 0 0 0 0 0 0 0`, "（六）其他处理 1 0 0 0 0 0 1"}},
+		want:  map[string]Status{"T3-RES[NP]": Fail, "T3-RES[TOT]": Fail, "T3-ROW[六]": Pass, "T3-ID[NP]": Pass}},
+	{name: "2019 format: carried-forward changed, T3-ID fails", base: trialText,
+		edits: [][2]string{{`四、结转下年度继续办理 2 0 0 0 0 0 2`, "四、结转下年度继续办理 3 0 0 0 0 0 3"}},
+		want:  map[string]Status{"T3-ID[NP]": Fail, "T3-ID[TOT]": Fail, "N-T3[结转下年]": Warn}},
 	{name: "no 信息处理费 in section 六: S-FEE warns", base: huaianText,
 		edits: [][2]string{{`信息处理费`, "费用"}},
 		want:  map[string]Status{"S-FEE": Warn}},

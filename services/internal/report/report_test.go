@@ -60,6 +60,12 @@ var fixtureCases = []fixtureCase{
 	// The re-keyed Suqian text has no 统计期限 sentence: S-PERIOD warns.
 	{file: "text/cn-2021fmt-suqian-2023.md", outcome: Checked, format: Format2021, year: 2023, organ: "宿迁市", pass: 58, warn: 1,
 		want: map[string]Status{"S-PERIOD": Warn, "N-T3[新收]": Pass, "N-T3[其他处理]": Pass, "T3-ROW[21]": Pass, "T3-ROW[22]": Pass}},
+	// A synthetic report in the 2019 trial format (no published one is at
+	// hand): its table 2 columns and rows, the （九） block, a single
+	// （六） row. Everything passes; S-FEE is not a rule of that format.
+	{file: "text/cn-2019fmt-synthetic-2019.txt", outcome: Checked, format: Format2019, year: 2019, organ: "测试县人民政府", pass: 56,
+		want: map[string]Status{"S-SECT": Pass, "S-PERIOD": Pass, "T2-NN": Pass, "T3-SUB": Pass, "T3-ROW[六]": Pass, "T3-ID[TOT]": Pass,
+			"T3-RES[TOT]": Pass, "T4-SUM[复议]": Pass, "N-T3[新收]": Pass, "N-T3[结转下年]": Pass, "N-T4[行政复议]": Pass}},
 	{file: "html/cn-2021fmt-html-layout-sample.html", outcome: Checked, format: Format2021, year: 2025, organ: "测试市", pass: 52},
 	{file: "html/gbk-meta-2025.html", outcome: Checked, format: Format2021, year: 2025, organ: "测试市", pass: 52},
 	{file: "html/gbk-nometa-2025.html", outcome: Checked, format: Format2021, year: 2025, organ: "测试市", pass: 52},
