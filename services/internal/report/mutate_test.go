@@ -31,6 +31,7 @@ const (
 	sampleHTML = "html/cn-2021fmt-html-layout-sample.html"
 	hongzeText = "text/cn-2021fmt-hongze-2024.txt"
 	trialText  = "text/cn-2019fmt-synthetic-2019.txt"
+	rules2008  = "text/cn-2008rules-synthetic-2016.txt"
 )
 
 var mutations = []mutation{
@@ -115,6 +116,9 @@ var mutations = []mutation{
 	{name: "2019 format: carried-forward changed, T3-ID fails", base: trialText,
 		edits: [][2]string{{`四、结转下年度继续办理 2 0 0 0 0 0 2`, "四、结转下年度继续办理 3 0 0 0 0 0 3"}},
 		want:  map[string]Status{"T3-ID[NP]": Fail, "T3-ID[TOT]": Fail, "N-T3[结转下年]": Warn}},
+	{name: "2008 rules: the fees part missing, S-SECT warns", base: rules2008,
+		edits: [][2]string{{`四、政府信息公开的收费及减免情况\n\n全年未收取政府信息公开相关费用。\n\n`, ""}},
+		want:  map[string]Status{"S-SECT": Warn, "S-PERIOD": Pass}},
 	{name: "no 信息处理费 in section 六: S-FEE warns", base: huaianText,
 		edits: [][2]string{{`信息处理费`, "费用"}},
 		want:  map[string]Status{"S-FEE": Warn}},

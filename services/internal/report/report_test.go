@@ -66,6 +66,10 @@ var fixtureCases = []fixtureCase{
 	{file: "text/cn-2019fmt-synthetic-2019.txt", outcome: Checked, format: Format2019, year: 2019, organ: "测试县人民政府", pass: 56,
 		want: map[string]Status{"S-SECT": Pass, "S-PERIOD": Pass, "T2-NN": Pass, "T3-SUB": Pass, "T3-ROW[六]": Pass, "T3-ID[TOT]": Pass,
 			"T3-RES[TOT]": Pass, "T4-SUM[复议]": Pass, "N-T3[新收]": Pass, "N-T3[结转下年]": Pass, "N-T4[行政复议]": Pass}},
+	// A synthetic report under the 2008 regulations: no tables, the six
+	// topics of art. 32 mentioned, the period stated.
+	{file: "text/cn-2008rules-synthetic-2016.txt", outcome: Checked, format: FormatPre2019, year: 2016, organ: "测试县人民政府", pass: 2,
+		want: map[string]Status{"S-SECT": Pass, "S-PERIOD": Pass}},
 	{file: "html/cn-2021fmt-html-layout-sample.html", outcome: Checked, format: Format2021, year: 2025, organ: "测试市", pass: 52},
 	{file: "html/gbk-meta-2025.html", outcome: Checked, format: Format2021, year: 2025, organ: "测试市", pass: 52},
 	{file: "html/gbk-nometa-2025.html", outcome: Checked, format: Format2021, year: 2025, organ: "测试市", pass: 52},
