@@ -87,6 +87,9 @@ type Service struct {
 	writes   map[*nats.Msg]func(uint64, error)
 	// observing counts observations whose writes are in flight.
 	observing sync.WaitGroup
+	// maxPending, when set (tests), bounds the asynchronous publishes in
+	// flight instead of the client library's 4,000.
+	maxPending int
 
 	unsentMu sync.Mutex
 	unsent   map[string]*Outbox
@@ -881,6 +884,9 @@ func (s *Service) publisher(ack func(jetstream.JetStream, *nats.Msg, *jetstream.
 		jetstream.WithPublishAsyncErrHandler(failed),
 		jetstream.WithPublishAsyncTimeout(publishAckTimeout),
 	}
+	if s.maxPending > 0 {
+		opts = append(opts, jetstream.WithPublishAsyncMaxPending(s.maxPending))
+	}
 	js := s.opts.JetStream
 	switch o := js.Options(); {
 	case o.Domain != "":
@@ -926,7 +932,9 @@ func (s *Service) writeAsync(w *stateWrite, done func(rev uint64, err error)) {
 	s.writesMu.Lock()
 	s.writes[msg] = done
 	s.writesMu.Unlock()
-	if _, err := s.statePub.PublishMsgAsync(msg, jetstream.WithExpectLastSequencePerSubject(w.rev)); err != nil {
+	// With as many writes in flight as the client library allows, wait
+	// for answers (back-pressure on the lane) rather than fail the write.
+	if _, err := s.statePub.PublishMsgAsync(msg, jetstream.WithExpectLastSequencePerSubject(w.rev), jetstream.WithStallWait(publishAckTimeout)); err != nil {
 		if done := s.writeAnswered(msg); done != nil {
 			done(0, fmt.Errorf("%w: %w", errNotSent, err))
 		}
@@ -967,7 +975,7 @@ func (s *Service) send(ob *Outbox) {
 	s.unsentMu.Lock()
 	s.inflight[ob.ID] = ob
 	s.unsentMu.Unlock()
-	if _, err := s.pub.PublishMsgAsync(msg, jetstream.WithMsgID(ob.ID)); err != nil {
+	if _, err := s.pub.PublishMsgAsync(msg, jetstream.WithMsgID(ob.ID), jetstream.WithStallWait(publishAckTimeout)); err != nil {
 		s.notPublished(s.pub, msg, err)
 	}
 }

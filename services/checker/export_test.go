@@ -13,3 +13,14 @@ func (s *Service) Unsent() int {
 	defer s.unsentMu.Unlock()
 	return len(s.unsent)
 }
+
+// LimitPending bounds s's asynchronous publishes in flight to n (the
+// client library's default is 4,000), so that a test can make the lanes
+// wait for answers. Call it before Run.
+func LimitPending(s *Service, n int) {
+	s.maxPending = n
+	s.pub, _ = s.publisher(s.published, s.notPublished)
+	if s.statePub != nil {
+		s.statePub, _ = s.publisher(s.stateStored, s.stateNotStored)
+	}
+}

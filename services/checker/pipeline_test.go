@@ -1,6 +1,7 @@
 package checker_test
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -62,5 +63,44 @@ func TestPipelinedObservationsOfOneAgencyInOrder(t *testing.T) {
 	key := checker.Key("a00000", "cn-website-2019", "CN-WEB-COL-ANNUAL-REPORT", checker.CurrentPeriod)
 	if in := instance(t, js, key); in.State != events.StateSatisfied {
 		t.Fatalf("stored state %s, want satisfied", in.State)
+	}
+}
+
+// With room for only four asynchronous publishes in flight, the lanes and
+// the acknowledgement callbacks keep waiting on the client library's limit
+// for a whole first audit of 300 agencies: every transition is still made
+// and announced once, and no observation is redelivered. (How long a lane
+// may wait there before a write fails — publishAckTimeout rather than the
+// library's 200 ms — matters only when the server answers that slowly,
+// which an embedded server in a test does not.)
+func TestPipelineBackPressure(t *testing.T) {
+	srv := eventstest.RunServer(t, "")
+	_, js := eventstest.Connect(t, srv.URL)
+	const n = 300
+	reg := testRegistry(t, n)
+	clock := time.Date(2026, 2, 3, 9, 0, 0, 0, cst)
+	for i := range n {
+		publishObs(t, js, observation(fmt.Sprintf("a%05d", i), "r1", clock, ""))
+	}
+	c := startChecker(t, js, reg, rules(t), func() time.Time { return clock }, func(s *checker.Service) { checker.LimitPending(s, 4) })
+	defer c.stop(t)
+	waitConsumed(t, js)
+	deadline := time.Now().Add(20 * time.Second)
+	for arFindings(t, js) < n && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := arFindings(t, js); got != n {
+		t.Fatalf("%d annual-report findings, want %d", got, n)
+	}
+	cons, err := js.Consumer(context.Background(), events.StreamObservations, events.ConsumerChecker)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := cons.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.NumRedelivered != 0 {
+		t.Fatalf("%d observations redelivered: writes failed instead of waiting", info.NumRedelivered)
 	}
 }
