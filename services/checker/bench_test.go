@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -441,4 +442,89 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkFirstAuditAllPacks measures what the scale asks of a
+// first audit: every embedded pack applies, and each agency's observation
+// names all its columns (the annual report found, budgets not, the other
+// columns present and fresh), so each observation creates some twenty
+// instances and as many findings. It reports the instances created per
+// second from the checker's readiness to the last acknowledgement, and
+// what that rate makes of a national first audit (600,000 instances). No
+// baseline: this is the absolute figure behind the throughput ratio.
+//
+//	go test ./checker/ -run '^$' -bench FirstAuditAllPacks -benchtime 1x -count 3
+func BenchmarkFirstAuditAllPacks(b *testing.B) {
+	n := 1000
+	if v, _ := strconv.Atoi(os.Getenv("BENCH_N")); v > 0 {
+		n = v
+	}
+	at := time.Date(2026, 2, 3, 9, 0, 0, 0, cst)
+	for range b.N {
+		srv := eventstest.RunServer(b, "")
+		nc, js := eventstest.Connect(b, srv.URL)
+		acks := countAcks(b, nc)
+		ctx := context.Background()
+		reg := testRegistry(b, n)
+		for i := range n {
+			o := fullObservation(fmt.Sprintf("a%05d", i), at)
+			ev, err := events.New("bench", fmt.Sprintf("obs-%d", i), o.AgencyID, at, o)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := events.Publish(ctx, js, events.ObservationSubject(o.AgencyID), ev); err != nil {
+				b.Fatal(err)
+			}
+		}
+		all, err := obligation.LoadEmbedded()
+		if err != nil {
+			b.Fatal(err)
+		}
+		c := startChecker(b, js, reg, checker.NewRules(all), func() time.Time { return at })
+		start, cpu0 := time.Now(), cpuTime()
+		end := acks.until(b, n)
+		took, cpu := end.Sub(start), cpuTime()-cpu0
+		c.stop(b)
+		kv, err := js.KeyValue(ctx, events.BucketObligations)
+		if err != nil {
+			b.Fatal(err)
+		}
+		st, err := kv.Status(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		instances := st.Values()
+		findings := streamMsgs(b, js, events.StreamFindings)
+		if findings != instances {
+			b.Fatalf("%d findings for %d new instances", findings, instances)
+		}
+		perSec := float64(instances) / took.Seconds()
+		b.ReportMetric(float64(instances)/float64(n), "instances/obs")
+		b.ReportMetric(perSec, "instances/s")
+		b.ReportMetric(float64(n)/took.Seconds(), "obs/s")
+		b.ReportMetric(float64(cpu.Microseconds())/float64(instances), "cpu-µs/instance")
+		b.ReportMetric(600000/perSec, "national-first-audit-s")
+	}
+}
+
+// fullObservation is an agency's observation naming every column the
+// embedded packs judge: the 2025 annual report found (on time), no budget
+// or final accounts, every other column present with a recent item.
+func fullObservation(agency string, at time.Time) events.Observation {
+	ev := strings.Repeat("e", 64)
+	col := func(key string) events.Column {
+		return events.Column{Key: key, URL: "http://x.example/" + key + "/", Outcome: events.OutcomeOK, Evidence: ev,
+			Newest: "2026-02-01", ItemCount: 1,
+			Items: []events.Item{{Title: "通知", URL: "http://x.example/" + key + "/1.html", Date: "2026-02-01"}}}
+	}
+	o := events.Observation{AgencyID: agency, RunID: "bench", ObservedAt: at, Site: "http://x.example/", Outcome: events.OutcomeOK,
+		HomeNewest: "2026-02-02", HomeEvidence: ev}
+	for _, k := range []string{"leaders", "news", "notices", "ogi_catalogue", "ogi_guide", "ogi_request", "ogi_rules",
+		"org_intro", "personnel_planning", "policy_interpretation", "statutory_disclosure"} {
+		o.Columns = append(o.Columns, col(k))
+	}
+	ar := col(events.ColumnAnnualReport)
+	ar.Items = []events.Item{{Title: "测试局2025年政府信息公开工作年度报告", URL: "http://x.example/ndbg/1.html", Date: "2026-01-20", Year: 2025}}
+	o.Columns = append(o.Columns, ar, events.Column{Key: events.ColumnBudget, URL: "http://x.example/yjs/", Outcome: events.OutcomeOK, Evidence: ev})
+	return o
 }

@@ -31,7 +31,9 @@ func (b *heldBucket) WatchAll(ctx context.Context, opts ...jetstream.WatchOpt) (
 	go func() {
 		defer close(hw.out)
 		for e := range w.Updates() {
+			// A gate: wait here while the test holds the write lock.
 			b.gate.RLock()
+			//lint:ignore SA2001 the empty section is the point (see above)
 			b.gate.RUnlock()
 			select {
 			case hw.out <- e:
