@@ -206,7 +206,10 @@ type ackCounter struct {
 
 func countAcks(b *testing.B, nc *nats.Conn) *ackCounter {
 	a := &ackCounter{}
-	sub, err := nc.Subscribe("$JS.ACK."+events.StreamObservations+"."+events.ConsumerChecker+".>", func(*nats.Msg) {
+	sub, err := nc.Subscribe("$JS.ACK."+events.StreamObservations+"."+events.ConsumerChecker+".>", func(m *nats.Msg) {
+		if string(m.Data) != "+ACK" { // a nak or progress report: not done yet
+			return
+		}
 		a.last.Store(time.Now().UnixNano())
 		a.n.Add(1)
 	})
