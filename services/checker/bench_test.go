@@ -54,24 +54,16 @@ func BenchmarkThroughput(b *testing.B) {
 		ctx := context.Background()
 		reg := testRegistry(b, n)
 		at := time.Date(2026, 2, 3, 9, 0, 0, 0, cst)
-		var size int
-		for i := range n {
-			pub := ""
+		// One agency in three has published its report on time.
+		published := func(i int) string {
 			if i%3 == 0 {
-				pub = "2026-01-20"
+				return "2026-01-20"
 			}
-			o := observation(fmt.Sprintf("a%05d", i), "bench", at, pub)
-			ev, err := events.New("bench", fmt.Sprintf("obs-%d", i), o.AgencyID, at, o)
-			if err != nil {
-				b.Fatal(err)
-			}
-			body, _ := ev.Marshal()
-			size += len(body)
-			if _, err := events.Publish(ctx, js, events.ObservationSubject(o.AgencyID), ev); err != nil {
-				b.Fatal(err)
-			}
+			return ""
 		}
-		avg := size / n
+		avg := publishAudit(b, js, n, "bench", func(i int) events.Observation {
+			return observation(fmt.Sprintf("a%05d", i), "bench", at, published(i))
+		})
 
 		// Baseline: a durable consumer over the same stream, 32 workers like
 		// the checker, each message acknowledged after a synchronous
@@ -115,20 +107,9 @@ func BenchmarkThroughput(b *testing.B) {
 		// transitions, so nothing is published. The checker is stopped
 		// while the audit is published and timed from its restart.
 		c.stop(b)
-		for i := range n {
-			pub := ""
-			if i%3 == 0 {
-				pub = "2026-01-20"
-			}
-			o := observation(fmt.Sprintf("a%05d", i), "bench-2", at, pub)
-			ev, err := events.New("bench", fmt.Sprintf("obs2-%d", i), o.AgencyID, at, o)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if _, err := events.Publish(ctx, js, events.ObservationSubject(o.AgencyID), ev); err != nil {
-				b.Fatal(err)
-			}
-		}
+		publishAudit(b, js, n, "bench-2", func(i int) events.Observation {
+			return observation(fmt.Sprintf("a%05d", i), "bench-2", at, published(i))
+		})
 		c = startChecker(b, js, reg, r, func() time.Time { return at })
 		start, cpu0 = time.Now(), cpuTime() // from the moment it consumes (its recovery republishing runs alongside)
 		steady, steadyCPU := acks.until(b, 2*n).Sub(start), cpuTime()-cpu0
@@ -142,22 +123,13 @@ func BenchmarkThroughput(b *testing.B) {
 		// observations make a transition and a finding, as on an ordinary
 		// night once a fleet is known.
 		changed := 0
-		for i := range n {
-			pub := ""
-			if i%3 == 0 {
-				pub = "2026-01-20"
-			} else if i%20 == 1 {
+		publishAudit(b, js, n, "bench-3", func(i int) events.Observation {
+			pub := published(i)
+			if pub == "" && i%20 == 1 {
 				pub, changed = "2026-02-02", changed+1
 			}
-			o := observation(fmt.Sprintf("a%05d", i), "bench-3", at, pub)
-			ev, err := events.New("bench", fmt.Sprintf("obs3-%d", i), o.AgencyID, at, o)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if _, err := events.Publish(ctx, js, events.ObservationSubject(o.AgencyID), ev); err != nil {
-				b.Fatal(err)
-			}
-		}
+			return observation(fmt.Sprintf("a%05d", i), "bench-3", at, pub)
+		})
 		c = startChecker(b, js, reg, r, func() time.Time { return at })
 		start, cpu0 = time.Now(), cpuTime()
 		end = findingsStored(b, js, int(firstFindings)+changed, acks.until(b, 3*n))
@@ -193,6 +165,28 @@ func BenchmarkThroughput(b *testing.B) {
 		b.ReportMetric(raw.Seconds()/single.Seconds(), "single-write-ratio")
 		b.ReportMetric(float64(singleCPU.Microseconds())/float64(n), "single-write-cpu-µs/msg")
 	}
+}
+
+// publishAudit publishes the observations obs(0) … obs(n-1) of one audit
+// run and returns their mean encoded size.
+func publishAudit(b *testing.B, js jetstream.JetStream, n int, run string, obs func(i int) events.Observation) int {
+	size := 0
+	for i := range n {
+		o := obs(i)
+		ev, err := events.New("bench", fmt.Sprintf("obs-%s-%d", run, i), o.AgencyID, o.ObservedAt, o)
+		if err != nil {
+			b.Fatal(err)
+		}
+		body, err := ev.Marshal()
+		if err != nil {
+			b.Fatal(err)
+		}
+		size += len(body)
+		if _, err := events.Publish(context.Background(), js, events.ObservationSubject(o.AgencyID), ev); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return size / n
 }
 
 // ackCounter counts the acknowledgements the checker's observation consumer
@@ -469,16 +463,7 @@ func BenchmarkFirstAuditAllPacks(b *testing.B) {
 		acks := countAcks(b, nc)
 		ctx := context.Background()
 		reg := testRegistry(b, n)
-		for i := range n {
-			o := fullObservation(fmt.Sprintf("a%05d", i), at)
-			ev, err := events.New("bench", fmt.Sprintf("obs-%d", i), o.AgencyID, at, o)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if _, err := events.Publish(ctx, js, events.ObservationSubject(o.AgencyID), ev); err != nil {
-				b.Fatal(err)
-			}
-		}
+		publishAudit(b, js, n, "bench", func(i int) events.Observation { return fullObservation(fmt.Sprintf("a%05d", i), at) })
 		all, err := obligation.LoadEmbedded()
 		if err != nil {
 			b.Fatal(err)

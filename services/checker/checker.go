@@ -76,24 +76,15 @@ type Service struct {
 
 	ev atomic.Pointer[evidence.Store]
 
-	// pub publishes findings asynchronously on the caller's connection;
-	// its acknowledgements arrive through published and notPublished.
-	pub jetstream.JetStream
-	// statePub writes instances' states asynchronously (writeAsync); nil
-	// when they go through the bucket's API. writes holds the callbacks of
-	// the writes in flight.
-	statePub jetstream.JetStream
-	writesMu sync.Mutex
-	writes   map[*nats.Msg]func(uint64, error)
+	// findingPub publishes findings, and states writes instances' states
+	// (writeAsync; nil when they go through the bucket's API), without
+	// waiting for the server.
+	findingPub, states *asyncPublisher
 	// observing counts observations whose writes are in flight.
 	observing sync.WaitGroup
-	// maxPending, when set (tests), bounds the asynchronous publishes in
-	// flight instead of the client library's 4,000.
-	maxPending int
 
 	unsentMu sync.Mutex
 	unsent   map[string]*Outbox
-	inflight map[string]*Outbox // findings published and not yet acknowledged, by id
 	// uncertain holds transitions whose state write went unanswered, by
 	// finding id (see uncertain.go).
 	uncertain map[string]uncertainWrite
@@ -144,17 +135,9 @@ func New(opts Options) (*Service, error) {
 		return nil, fmt.Errorf("checker: %w", err)
 	}
 	s := &Service{opts: opts, log: opts.Logger.With("service", "checker"), metrics: m, view: view.New(),
-		unsent: map[string]*Outbox{}, inflight: map[string]*Outbox{}, uncertain: map[string]uncertainWrite{},
-		writes: map[*nats.Msg]func(uint64, error){}}
-	if s.pub, err = s.publisher(s.published, s.notPublished); err != nil {
+		unsent: map[string]*Outbox{}, uncertain: map[string]uncertainWrite{}}
+	if err := s.publishers(0); err != nil {
 		return nil, fmt.Errorf("checker: %w", err)
-	}
-	if o := opts.JetStream.Options(); o.Domain == "" && (o.APIPrefix == "" || o.APIPrefix == jetstream.DefaultAPIPrefix) {
-		// Keys are written on their own subjects only with the default API
-		// prefix; otherwise writeAsync goes through the bucket's API.
-		if s.statePub, err = s.publisher(s.stateStored, s.stateNotStored); err != nil {
-			return nil, fmt.Errorf("checker: %w", err)
-		}
 	}
 	s.viewSync.epoch = time.Now()
 	s.viewSync.asOf.Store(-int64(viewMaxLag)) // not current until a probe says so
@@ -187,7 +170,7 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	if s.wrapKV != nil {
 		kv = s.wrapKV(kv)
-		s.statePub = nil // writes go through the wrapper
+		s.states = nil // writes go through the wrapper
 	}
 	// The view loads the bucket before the checker consumes, so the read
 	// API and the tick start from the full state.
@@ -225,7 +208,7 @@ func (s *Service) Run(ctx context.Context) error {
 	}()
 	defer func() {
 		select { // findings published and not yet acknowledged
-		case <-s.pub.PublishAsyncComplete():
+		case <-s.findingPub.complete():
 		case <-time.After(2 * publishAckTimeout):
 		}
 		rcancel()
@@ -694,12 +677,7 @@ func (s *Service) evaluateFrom(ctx context.Context, a *registry.Agency, r Rule, 
 		if err != nil || w == nil {
 			return err
 		}
-		var rev uint64
-		if w.create {
-			rev, err = s.kv.Create(ctx, w.key, w.body)
-		} else {
-			rev, err = s.kv.Update(ctx, w.key, w.body, w.rev)
-		}
+		rev, err := s.put(ctx, w)
 		if retry, err := s.wrote(w, rev, err); !retry {
 			return err
 		}
@@ -870,37 +848,21 @@ func (s *Service) plan(ctx context.Context, a *registry.Agency, r Rule, period s
 	}
 }
 
-// publishAckTimeout bounds the wait for a finding's acknowledgement; a
-// finding not acknowledged in time goes to the background resender.
-const publishAckTimeout = 10 * time.Second
-
-// publisher returns a JetStream context on the caller's connection (same
-// API prefix or domain) whose asynchronous acknowledgements call back into
-// the service: a callback per acknowledgement costs less than a goroutine
-// waiting on each publish's future.
-func (s *Service) publisher(ack func(jetstream.JetStream, *nats.Msg, *jetstream.PubAck), failed func(jetstream.JetStream, *nats.Msg, error)) (jetstream.JetStream, error) {
-	opts := []jetstream.JetStreamOpt{
-		jetstream.WithPublishAsyncAckHandler(ack),
-		jetstream.WithPublishAsyncErrHandler(failed),
-		jetstream.WithPublishAsyncTimeout(publishAckTimeout),
+// publishers makes the service's asynchronous publishers; maxPending, when
+// positive, bounds their publishes in flight (tests). State writes are
+// published on the keys' own subjects only with the default API prefix;
+// otherwise writeAsync goes through the bucket's API.
+func (s *Service) publishers(maxPending int) error {
+	var err error
+	if s.findingPub, err = newAsyncPublisher(s.opts.JetStream, maxPending); err != nil {
+		return err
 	}
-	if s.maxPending > 0 {
-		opts = append(opts, jetstream.WithPublishAsyncMaxPending(s.maxPending))
+	s.states = nil
+	if o := s.opts.JetStream.Options(); o.Domain == "" && (o.APIPrefix == "" || o.APIPrefix == jetstream.DefaultAPIPrefix) {
+		s.states, err = newAsyncPublisher(s.opts.JetStream, maxPending)
 	}
-	js := s.opts.JetStream
-	switch o := js.Options(); {
-	case o.Domain != "":
-		return jetstream.NewWithDomain(js.Conn(), o.Domain, opts...)
-	case o.APIPrefix != "":
-		return jetstream.NewWithAPIPrefix(js.Conn(), o.APIPrefix, opts...)
-	default:
-		return jetstream.New(js.Conn(), opts...)
-	}
+	return err
 }
-
-// errNotSent marks a state write the client library refused to send (too
-// many in flight): certainly not stored.
-var errNotSent = errors.New("not sent")
 
 // writeAsync sends the state write w and calls done with the revision it
 // was stored at, or the error, when the server answers. The write is what
@@ -912,58 +874,35 @@ var errNotSent = errors.New("not sent")
 // API prefix, or a test's wrapper), the write goes through the bucket's
 // API in a goroutine of its own.
 func (s *Service) writeAsync(w *stateWrite, done func(rev uint64, err error)) {
-	if s.statePub == nil {
+	if s.states == nil {
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), publishAckTimeout)
 			defer cancel()
-			var rev uint64
-			var err error
-			if w.create {
-				rev, err = s.kv.Create(ctx, w.key, w.body)
-			} else {
-				rev, err = s.kv.Update(ctx, w.key, w.body, w.rev)
-			}
-			done(rev, err)
+			done(s.put(ctx, w))
 		}()
 		return
 	}
 	msg := nats.NewMsg(statePrefix + w.key)
 	msg.Data = w.body
-	s.writesMu.Lock()
-	s.writes[msg] = done
-	s.writesMu.Unlock()
-	// With as many writes in flight as the client library allows, wait
-	// for answers (back-pressure on the lane) rather than fail the write.
-	if _, err := s.statePub.PublishMsgAsync(msg, jetstream.WithExpectLastSequencePerSubject(w.rev), jetstream.WithStallWait(publishAckTimeout)); err != nil {
-		if done := s.writeAnswered(msg); done != nil {
-			done(0, fmt.Errorf("%w: %w", errNotSent, err))
+	s.states.publish(msg, func(ack *jetstream.PubAck, err error) {
+		if err != nil {
+			done(0, err)
+			return
 		}
+		done(ack.Sequence, nil)
+	}, jetstream.WithExpectLastSequencePerSubject(w.rev))
+}
+
+// put writes w through the bucket's API and waits for the answer.
+func (s *Service) put(ctx context.Context, w *stateWrite) (uint64, error) {
+	if w.create {
+		return s.kv.Create(ctx, w.key, w.body)
 	}
+	return s.kv.Update(ctx, w.key, w.body, w.rev)
 }
 
 // statePrefix is the subject prefix of the obligations bucket's keys.
 const statePrefix = "$KV." + events.BucketObligations + "."
-
-// writeAnswered removes and returns the callback of the state write m.
-func (s *Service) writeAnswered(m *nats.Msg) func(uint64, error) {
-	s.writesMu.Lock()
-	defer s.writesMu.Unlock()
-	done := s.writes[m]
-	delete(s.writes, m)
-	return done
-}
-
-func (s *Service) stateStored(_ jetstream.JetStream, m *nats.Msg, ack *jetstream.PubAck) {
-	if done := s.writeAnswered(m); done != nil {
-		done(ack.Sequence, nil)
-	}
-}
-
-func (s *Service) stateNotStored(_ jetstream.JetStream, m *nats.Msg, err error) {
-	if done := s.writeAnswered(m); done != nil {
-		done(0, err)
-	}
-}
 
 // send publishes a stored finding without waiting for the server's
 // acknowledgement: the state (with the finding in its outbox) is already
@@ -971,13 +910,13 @@ func (s *Service) stateNotStored(_ jetstream.JetStream, m *nats.Msg, err error) 
 // not acknowledge in time goes to the background resender; one lost to a
 // crash is republished at start-up.
 func (s *Service) send(ob *Outbox) {
-	msg := findingMsg(ob)
-	s.unsentMu.Lock()
-	s.inflight[ob.ID] = ob
-	s.unsentMu.Unlock()
-	if _, err := s.pub.PublishMsgAsync(msg, jetstream.WithMsgID(ob.ID), jetstream.WithStallWait(publishAckTimeout)); err != nil {
-		s.notPublished(s.pub, msg, err)
-	}
+	s.findingPub.publish(findingMsg(ob), func(ack *jetstream.PubAck, err error) {
+		if err != nil {
+			s.keepUnsent(ob, err)
+			return
+		}
+		s.countFinding(ob, ack)
+	}, jetstream.WithMsgID(ob.ID))
 }
 
 // findingMsg is the message that publishes a stored finding.
@@ -988,32 +927,13 @@ func findingMsg(ob *Outbox) *nats.Msg {
 	return msg
 }
 
-// acknowledged removes and returns the finding in flight that m carried.
-func (s *Service) acknowledged(m *nats.Msg) *Outbox {
-	id := m.Header.Get(jetstream.MsgIDHeader)
-	s.unsentMu.Lock()
-	defer s.unsentMu.Unlock()
-	ob := s.inflight[id]
-	delete(s.inflight, id)
-	return ob
-}
-
-// published is called when the server acknowledges a finding.
-func (s *Service) published(_ jetstream.JetStream, m *nats.Msg, ack *jetstream.PubAck) {
-	ob := s.acknowledged(m)
-	switch {
-	case ack.Duplicate:
+// countFinding counts a finding the server acknowledged: published, or
+// dropped as a duplicate of one published before.
+func (s *Service) countFinding(ob *Outbox, ack *jetstream.PubAck) {
+	if ack.Duplicate {
 		s.metrics.duplicates.Inc()
-	case ob != nil:
+	} else {
 		s.metrics.findings.WithLabelValues(string(ob.State)).Inc()
-	}
-}
-
-// notPublished is called when a finding was refused or not acknowledged
-// in time (possibly with the client library's lock held: it only records).
-func (s *Service) notPublished(_ jetstream.JetStream, m *nats.Msg, err error) {
-	if ob := s.acknowledged(m); ob != nil {
-		s.keepUnsent(ob, err)
 	}
 }
 
@@ -1029,11 +949,7 @@ func (s *Service) publishOutbox(ctx context.Context, ob *Outbox) error {
 	if err != nil {
 		return fmt.Errorf("publish finding %s: %w", ob.ID, err)
 	}
-	if ack.Duplicate {
-		s.metrics.duplicates.Inc()
-	} else {
-		s.metrics.findings.WithLabelValues(string(ob.State)).Inc()
-	}
+	s.countFinding(ob, ack)
 	return nil
 }
 
@@ -1069,42 +985,11 @@ func (s *Service) rebuild(insts []Instance) []*Outbox {
 // a crash kept from going out is published now, and the stream drops the
 // others as duplicates.
 func (s *Service) recoverOutbox(ctx context.Context, obs []*Outbox) {
-	const batch = 1000
-	for i := 0; i < len(obs); i += batch {
-		type pending struct {
-			f  jetstream.PubAckFuture
-			ob *Outbox
+	for _, ob := range obs {
+		if ctx.Err() != nil {
+			return
 		}
-		var futures []pending
-		for _, ob := range obs[i:min(i+batch, len(obs))] {
-			msg := nats.NewMsg(ob.Subject)
-			msg.Data = ob.Event
-			msg.Header.Set(events.HeaderType, events.TypeFinding)
-			f, err := s.opts.JetStream.PublishMsgAsync(msg, jetstream.WithMsgID(ob.ID))
-			if err != nil {
-				s.unsentMu.Lock()
-				s.unsent[ob.ID] = ob
-				s.unsentMu.Unlock()
-				continue
-			}
-			futures = append(futures, pending{f, ob})
-		}
-		for _, p := range futures {
-			select {
-			case ack := <-p.f.Ok():
-				if ack.Duplicate {
-					s.metrics.duplicates.Inc()
-				} else {
-					s.metrics.findings.WithLabelValues(string(p.ob.State)).Inc()
-				}
-			case <-p.f.Err():
-				s.unsentMu.Lock()
-				s.unsent[p.ob.ID] = p.ob
-				s.unsentMu.Unlock()
-			case <-ctx.Done():
-				return
-			}
-		}
+		s.send(ob)
 	}
 }
 

@@ -18,9 +18,7 @@ func (s *Service) Unsent() int {
 // client library's default is 4,000), so that a test can make the lanes
 // wait for answers. Call it before Run.
 func LimitPending(s *Service, n int) {
-	s.maxPending = n
-	s.pub, _ = s.publisher(s.published, s.notPublished)
-	if s.statePub != nil {
-		s.statePub, _ = s.publisher(s.stateStored, s.stateNotStored)
+	if err := s.publishers(n); err != nil {
+		panic(err)
 	}
 }

@@ -244,25 +244,10 @@ func (v *View) Set(in Record, rev uint64, complete bool) {
 		v.free(v.records[i])
 	}
 	if in.PublishedOn != "" || in.URL != "" || evidence != "" {
-		x := extra{v.str(in.PublishedOn), v.str(in.URL), v.str(evidence)}
-		if n := len(v.freeExtras); n > 0 {
-			r.extra = v.freeExtras[n-1]
-			v.freeExtras = v.freeExtras[:n-1]
-			v.extras[r.extra] = x
-		} else {
-			r.extra = int32(len(v.extras))
-			v.extras = append(v.extras, x)
-		}
+		r.extra = store(&v.extras, &v.freeExtras, extra{v.str(in.PublishedOn), v.str(in.URL), v.str(evidence)})
 	}
 	if m.lastError != "" || m.text != "" || m.note != "" || len(m.failedRules) > 0 || m.obAtSet {
-		if n := len(v.freeMores); n > 0 {
-			r.more = v.freeMores[n-1]
-			v.freeMores = v.freeMores[:n-1]
-			v.mores[r.more] = m
-		} else {
-			r.more = int32(len(v.mores))
-			v.mores = append(v.mores, m)
-		}
+		r.more = store(&v.mores, &v.freeMores, m)
 	}
 	if exists {
 		v.records[i] = r
@@ -591,4 +576,17 @@ func (v *View) Has(agency, pack, obligation, period string) bool {
 	defer v.mu.RUnlock()
 	_, ok := v.find(agency, pack, obligation, period)
 	return ok
+}
+
+// store puts x in a slot of items, one freed before if there is one, and
+// returns its index.
+func store[T any](items *[]T, free *[]int32, x T) int32 {
+	if n := len(*free); n > 0 {
+		i := (*free)[n-1]
+		*free = (*free)[:n-1]
+		(*items)[i] = x
+		return i
+	}
+	*items = append(*items, x)
+	return int32(len(*items) - 1)
 }
