@@ -34,24 +34,19 @@ func (s *Service) extract(ctx context.Context, d *fetch.Page) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", d.URL, err)
 	}
-	var b bytes.Buffer
-	for i, l := range doc.Lines {
-		if i > 0 {
-			b.WriteByte('\n')
-		}
-		b.WriteString(l.Text)
-	}
-	if len(bytes.TrimSpace(b.Bytes())) == 0 {
+	text := doc.Text()
+	if strings.TrimSpace(text) == "" {
 		if doc.NoTextLayer {
 			return nil, fmt.Errorf("%s: a scanned PDF without a text layer", d.URL)
 		}
 		return nil, fmt.Errorf("%s: no text (a scanned document without a text layer?)", d.URL)
 	}
-	return b.Bytes(), nil
+	return []byte(text), nil
 }
 
-// budgetResult is what the cache keeps of a budget item's text: its hash,
-// the tables and explanations found, and which of its documents had text.
+// budgetResult is what the cache keeps of a budget item's text besides its
+// hash (textResult.sum): the tables and explanations found, and which of
+// its documents had text.
 type budgetResult struct {
 	found budget.Found
 	read  []bool
@@ -60,11 +55,11 @@ type budgetResult struct {
 // budgetText reads the text of a budget or final-accounts item — its detail
 // page (nil when the list links the document itself) and its attachments —
 // and records the facts in it.Budget (nil when no text could be read): the
-// standard tables whose titles appear, the explanations. The text, joined in that order, is stored as
-// evidence; its hash becomes it.Text only when every document of the item
-// was read (more are documents linked but not fetched), so that the checker
-// never judges tables missing that may sit in a document gongkai could not
-// read.
+// standard tables whose titles appear, the explanations. The text, joined
+// in that order, is stored as evidence; its hash becomes it.Text only when
+// every document of the item was read (more are documents linked but not
+// fetched), so that the checker never judges tables missing that may sit in
+// a document gongkai could not read.
 func (au *audit) budgetText(ctx context.Context, it *events.Item, kind budget.Kind, page *fetch.Page, docs []fetchedAttachment, more []string) {
 	s := au.s
 	var problems []string

@@ -182,11 +182,9 @@ func New(opts Options) (*Service, error) {
 	if opts.Fetch.Recall == nil {
 		// A 304 answer is served from the evidence store.
 		opts.Fetch.Recall = func(ctx context.Context, sum string) ([]byte, error) {
-			s.mu.Lock()
-			ev := s.evidence
-			s.mu.Unlock()
-			if ev == nil {
-				return nil, errors.New("evidence store not open")
+			ev, err := s.evidenceStore()
+			if err != nil {
+				return nil, err
 			}
 			ctx, cancel := context.WithTimeout(ctx, evidenceTimeout)
 			defer cancel()
@@ -198,11 +196,9 @@ func New(opts Options) (*Service, error) {
 		// After a restart, validators are recovered from the evidence
 		// store's metadata of the bodies the last observation names.
 		opts.Fetch.Describe = func(ctx context.Context, sum string) (string, string, string, error) {
-			s.mu.Lock()
-			ev := s.evidence
-			s.mu.Unlock()
-			if ev == nil {
-				return "", "", "", errors.New("evidence store not open")
+			ev, err := s.evidenceStore()
+			if err != nil {
+				return "", "", "", err
 			}
 			ctx, cancel := context.WithTimeout(ctx, evidenceTimeout)
 			defer cancel()
@@ -286,6 +282,16 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	runs.Wait()
 	return werr
+}
+
+// evidenceStore returns the evidence store, once Run has opened it.
+func (s *Service) evidenceStore() (*evidence.Store, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.evidence == nil {
+		return nil, errors.New("evidence store not open")
+	}
+	return s.evidence, nil
 }
 
 // Ready reports whether the service has provisioned its streams.

@@ -264,10 +264,8 @@ func (s *Service) store(ctx context.Context, sum string, body []byte, m evidence
 		s.metrics.evidenceReused.Inc()
 		return
 	}
-	s.mu.Lock()
-	ev := s.evidence
-	s.mu.Unlock()
-	if ev == nil {
+	ev, err := s.evidenceStore()
+	if err != nil {
 		s.metrics.evidenceErrors.Inc()
 		return
 	}
@@ -567,6 +565,7 @@ func (au *audit) detail(ctx context.Context, it *events.Item, kind budget.Kind, 
 		limit = maxBudgetAttachments
 	}
 	var docs []fetchedAttachment
+	var pages []*fetch.Page // the documents fetched
 	var more []string
 	for i, l := range links {
 		if i >= limit {
@@ -576,25 +575,20 @@ func (au *audit) detail(ctx context.Context, it *events.Item, kind budget.Kind, 
 		a := au.attachment(ctx, l)
 		it.Attachments = append(it.Attachments, a.Attachment)
 		docs = append(docs, a)
+		if a.page != nil {
+			pages = append(pages, a.page)
+		}
 	}
 	switch {
 	case !text:
 	case kind != "":
 		au.budgetText(ctx, it, kind, p, docs, more)
+	case len(pages) > 0:
+		au.text(ctx, it, pages...)
 	case len(docs) == 0:
 		au.text(ctx, it, p) // the report is the page itself
 	default:
-		var pages []*fetch.Page
-		for _, d := range docs {
-			if d.page != nil {
-				pages = append(pages, d.page)
-			}
-		}
-		if len(pages) == 0 {
-			it.TextError = "no attachment could be fetched: " + it.Attachments[0].Error
-			return
-		}
-		au.text(ctx, it, pages...)
+		it.TextError = "no attachment could be fetched: " + it.Attachments[0].Error
 	}
 }
 

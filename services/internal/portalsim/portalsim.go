@@ -338,7 +338,8 @@ func (f *Fleet) Pages() []string {
 	return out
 }
 
-// Close stops every host.
+// Close stops every host and releases the ports of unreachable sites. A
+// second call does nothing more.
 func (f *Fleet) Close() {
 	var wg sync.WaitGroup
 	for _, h := range f.hosts {
@@ -349,6 +350,7 @@ func (f *Fleet) Close() {
 	for _, c := range f.refusing {
 		_ = c.Close()
 	}
+	f.refusing = nil // a descriptor closed twice may by then be another file's
 }
 
 // WriteRegistry writes an agency registry (the YAML format of package

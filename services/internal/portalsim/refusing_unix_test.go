@@ -41,3 +41,39 @@ func TestUnreachableSiteKeepsItsPort(t *testing.T) {
 	}
 	ln.Close()
 }
+
+// Closing a fleet twice closes the sockets holding its refusing ports once:
+// the descriptor closed again could by then be another file's.
+func TestCloseTwiceLeavesOtherDescriptors(t *testing.T) {
+	f, err := Start(Spec{AsOf: time.Date(2026, 2, 3, 9, 0, 0, 0, time.UTC), Sites: []Site{{AgencyID: "down", Fault: FaultUnreachable}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fd := int(f.refusing[0].(fdCloser))
+	f.Close()
+	// The kernel gives out the lowest free descriptor: open sockets until
+	// one has the number the fleet let go.
+	var held []int
+	defer func() {
+		for _, s := range held {
+			_ = syscall.Close(s)
+		}
+	}()
+	for len(held) < 64 {
+		s, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, s)
+		if s == fd {
+			break
+		}
+	}
+	if held[len(held)-1] != fd {
+		t.Skipf("descriptor %d was not given out again", fd)
+	}
+	f.Close()
+	if _, err := syscall.Getsockname(fd); err != nil {
+		t.Fatalf("the second Close closed descriptor %d, another socket by then: %v", fd, err)
+	}
+}

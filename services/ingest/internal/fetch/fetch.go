@@ -661,9 +661,6 @@ func readBody(r io.Reader, length, limit int64) ([]byte, error) {
 		}
 		size = min(2*size, 1<<20)
 	}
-	if len(chunks) == 1 && len(chunks[0]) == cap(chunks[0]) {
-		return chunks[0], nil
-	}
 	buf := make([]byte, 0, total) // exact: a page is kept while its audit uses it
 	for _, c := range chunks {
 		buf = append(buf, c...)
