@@ -58,14 +58,13 @@ func requiredTables(key string) ([]string, bool) {
 	return out, len(out) > 0
 }
 
-// missingTables returns the failed rules of a budget's text: one per
-// required table whose title it does not show. A text that shows fewer than
-// half of the required tables is not judged (nil): it is most likely a
-// notice whose tables sit in documents gongkai does not read (spreadsheets,
-// images), and accusing an agency of missing tables it may have published
-// would be a false finding.
-func missingTables(text string, required []string) []string {
-	found := budget.Find(text)
+// missingTables returns the failed rules of a budget whose text shows the
+// tables found: one per required table not among them. A text that shows
+// fewer than half of the required tables is not judged (nil): it is most
+// likely a notice whose tables sit in documents gongkai does not read
+// (spreadsheets, images), and accusing an agency of missing tables it may
+// have published would be a false finding.
+func missingTables(found budget.Found, required []string) []string {
 	var missing []string
 	for _, t := range required {
 		if !found.Has(t) {
@@ -78,18 +77,23 @@ func missingTables(text string, required []string) []string {
 	return missing
 }
 
-// budgetCompleteness checks the text of a budget (evidence textHash) for
-// the required tables.
-func (s *Service) budgetCompleteness(ctx context.Context, textHash string, required []string) ([]string, error) {
+// budgetCompleteness judges a budget's tables. Ingest records the tables it
+// found in the budget's text with the observation (events.BudgetText); only
+// an observation without them (an older ingest) makes the checker read the
+// text (evidence textHash) and look for them itself.
+func (s *Service) budgetCompleteness(ctx context.Context, f Facts, required []string) ([]string, error) {
+	if f.Budget != nil {
+		return missingTables(budget.Found{Tables: f.Budget.Tables}, required), nil
+	}
 	st, err := s.evidenceStore(ctx)
 	if err != nil {
 		return nil, err
 	}
-	body, _, err := st.Get(ctx, textHash)
+	body, _, err := st.Get(ctx, f.Text)
 	if err != nil {
 		return nil, fmt.Errorf("budget completeness: %w", err)
 	}
-	return missingTables(string(body), required), nil
+	return missingTables(budget.Find(string(body)), required), nil
 }
 
 // explainBudget words the finding of a budget that lacks standard tables,

@@ -2,6 +2,8 @@ package checker_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"strings"
 	"testing"
 	"time"
@@ -44,14 +46,27 @@ func TestBudgetMissingTablesIsIncomplete(t *testing.T) {
 		}
 		return b.String()
 	}
+	// Ingest records the tables it found in each text with the observation,
+	// and the checker judges from them: the "lacks" text is not even in the
+	// evidence store (the checker would fail to read it and retry forever).
+	// The "notice" observation comes from an older ingest that recorded no
+	// tables: the checker reads that text and finds them itself.
 	for id, body := range map[string]string{
-		"full": text(8), "lacks": text(6), "notice": "2026年部门预算公开，详见附件。", "gov": text(6),
+		"full": text(8), "lacks": text(6) + "乙局\n", "notice": "2026年部门预算公开，详见附件。", "gov": text(6),
 	} {
-		h := putText(t, js, body)
+		sum := sha256.Sum256([]byte(body))
+		h := hex.EncodeToString(sum[:])
+		if id != "lacks" {
+			putText(t, js, body)
+		}
+		var read *events.BudgetText
+		if id != "notice" {
+			read = &events.BudgetText{Kind: events.BudgetKindBudget, Tables: budget.Find(body).Tables}
+		}
 		o := events.Observation{AgencyID: id, RunID: "r1", ObservedAt: clock, Site: "http://x.example/", Outcome: events.OutcomeOK,
 			Columns: []events.Column{{Key: events.ColumnBudget, Outcome: events.OutcomeOK, ItemCount: 1, Newest: "2026-02-10",
 				Items: []events.Item{{Title: "2026年部门预算", URL: "http://x.example/b.html", Date: "2026-02-10", Year: 2026, Text: h,
-					Budget: &events.BudgetText{Kind: events.BudgetKindBudget}}}}}}
+					Budget: read}}}}}
 		publishObs(t, js, o)
 	}
 	waitConsumed(t, js)

@@ -73,7 +73,7 @@ func TestMissingTables(t *testing.T) {
 		{"a notice linking spreadsheets: not judged", "示范局2026年部门预算公开，详见附件《部门收支总表》。", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := missingTables(tc.text, required); !slices.Equal(got, tc.want) {
+			if got := missingTables(budget.Find(tc.text), required); !slices.Equal(got, tc.want) {
 				t.Errorf("missingTables = %q, want %q", got, tc.want)
 			}
 		})

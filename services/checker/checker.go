@@ -440,7 +440,12 @@ func (s *Service) handleObservation(ctx context.Context, m jetstream.Msg) <-chan
 		}
 	}
 	o.evaluated(nil)
-	return o.done
+	select {
+	case <-o.done: // nothing was written (an unchanged audit): nothing to wait for
+		return nil
+	default:
+		return o.done
+	}
 }
 
 // observed is an observation whose evaluations are in progress.
@@ -613,7 +618,7 @@ func factsFor(obs events.Observation, r Rule, period string) (Facts, bool) {
 	}
 	for _, it := range col.Items {
 		if r.Matches(it, period) {
-			return Facts{Look: LookFound, PublishedOn: it.Date, URL: it.URL, Text: it.Text,
+			return Facts{Look: LookFound, PublishedOn: it.Date, URL: it.URL, Text: it.Text, Budget: it.Budget,
 				Evidence: nonEmpty(col.Evidence, it.Evidence, it.Text)}, true
 		}
 	}
@@ -801,7 +806,7 @@ func (s *Service) plan(ctx context.Context, a *registry.Agency, r Rule, period s
 		if !waived && f.Look == LookFound && f.Text != "" && (state == events.StateSatisfied || state == events.StateSatisfiedLate) {
 			failed := next.FailedRules
 			if prev == nil || prev.Text != f.Text {
-				if failed, err = s.completeness(ctx, f.Text, r.Profile(period)); err != nil {
+				if failed, err = s.completeness(ctx, f, r.Profile(period)); err != nil {
 					return nil, err
 				}
 			}

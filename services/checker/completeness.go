@@ -9,14 +9,15 @@ import (
 	"github.com/gongkai/gongkai/services/internal/report"
 )
 
-// completeness checks a report's text (stored as evidence by ingest) with
-// the report checker, or a budget's text for its standard tables
+// completeness checks a found report's text (f.Text, stored as evidence by
+// ingest) with the report checker, or a budget's standard tables
 // (budget.go), and returns the rules it fails. Other profiles are not
 // checked here.
-func (s *Service) completeness(ctx context.Context, textHash, profile string) ([]string, error) {
+func (s *Service) completeness(ctx context.Context, f Facts, profile string) ([]string, error) {
 	if tables, ok := requiredTables(profile); ok {
-		return s.budgetCompleteness(ctx, textHash, tables)
+		return s.budgetCompleteness(ctx, f, tables)
 	}
+	textHash := f.Text
 	if !strings.HasPrefix(profile, "cn-annual-report") {
 		return nil, nil
 	}

@@ -118,6 +118,9 @@ type Facts struct {
 	// Text is the SHA-256 of a found report's extracted text, when
 	// completeness can be checked.
 	Text string
+	// Budget is what ingest read in a found budget's or final account's
+	// text (the standard tables it shows), when it says.
+	Budget *events.BudgetText
 	// Note explains the verdict further (a blank column count, a trigger
 	// date that is unknown).
 	Note string
