@@ -1,6 +1,7 @@
 package notifier
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -81,18 +82,13 @@ func TestRenderNoticeOfAnAppeal(t *testing.T) {
 	}
 	// A notifier running in Beijing shows the deadline where it ends, as
 	// the finding carries it (through its JSON, which keeps the offset):
-	// 2026-03-20 23:59 in New York, not 2026-03-21 12:59 CST.
-	ev, err := events.New("checker", "f-1", f.AgencyID, f.DecidedAt, f)
+	// 2026-03-20 23:59 in New York, not 2026-03-21 11:59 CST.
+	body, err := json.Marshal(f)
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, _ := ev.Marshal()
-	back, err := events.Unmarshal(body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wire, err := events.Decode[events.Finding](back)
-	if err != nil {
+	var wire events.Finding
+	if err := json.Unmarshal(body, &wire); err != nil {
 		t.Fatal(err)
 	}
 	d := noticeData(pendingItem{Kind: kindImmediate, Recipient: "foia@oip.example", Lang: "en", Finding: wire}, cst, "", &registry.Registry{})
@@ -100,26 +96,21 @@ func TestRenderNoticeOfAnAppeal(t *testing.T) {
 		t.Errorf("a New York deadline shown by a notifier in Beijing: due %q, date %q; want 2026-03-20 23:59 -0400", d.Due, d.DueDate)
 	}
 	for _, tc := range []struct {
-		to            events.State
-		li            int
-		label, action string
-		decidedOn     string
+		to                  events.State
+		lang, label, action string
+		decidedOn           string
 	}{
-		{events.StateSatisfiedLate, 0, "逾期后作出申诉决定", "已于2026-03-25作出申诉决定（截止2026-03-20）", "2026-03-25"},
-		{events.StateSatisfiedLate, 1, "Appeal decided late", "appeal decided 2026-03-25 (due 2026-03-20)", "2026-03-25"},
-		{events.StateSatisfied, 0, "已按期作出申诉决定", "已作出申诉决定，事项办结", "2026-03-19"},
-		{events.StateDueSoon, 1, "Due soon", "decide the appeal by 2026-03-20", ""},
-		{events.StateOverdue, 0, "逾期", "申诉已逾期，请尽快作出决定（截止2026-03-20）", ""},
+		{events.StateSatisfiedLate, "zh", "逾期后作出申诉决定", "已于2026-03-25作出申诉决定（截止2026-03-20）", "2026-03-25"},
+		{events.StateSatisfiedLate, "en", "Appeal decided late", "appeal decided 2026-03-25 (due 2026-03-20)", "2026-03-25"},
+		{events.StateSatisfied, "zh", "已按期作出申诉决定", "已作出申诉决定，事项办结", "2026-03-19"},
+		{events.StateDueSoon, "en", "Due soon", "decide the appeal by 2026-03-20", ""},
+		{events.StateOverdue, "zh", "逾期", "申诉已逾期，请尽快作出决定（截止2026-03-20）", ""},
 	} {
 		g := f
 		g.To, g.PublishedOn = tc.to, tc.decidedOn
-		lang := "zh"
-		if tc.li == 1 {
-			lang = "en"
-		}
-		d := noticeData(pendingItem{Kind: kindImmediate, Recipient: "foia@oip.example", Lang: lang, Finding: g}, ny, "", &registry.Registry{})
+		d := noticeData(pendingItem{Kind: kindImmediate, Recipient: "foia@oip.example", Lang: tc.lang, Finding: g}, ny, "", &registry.Registry{})
 		if d.StateLabel != tc.label || d.Action != tc.action {
-			t.Errorf("%s %s: label %q, action %q; want %q, %q", tc.to, lang, d.StateLabel, d.Action, tc.label, tc.action)
+			t.Errorf("%s %s: label %q, action %q; want %q, %q", tc.to, tc.lang, d.StateLabel, d.Action, tc.label, tc.action)
 		}
 	}
 }

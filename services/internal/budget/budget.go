@@ -31,17 +31,20 @@ import (
 	"unicode"
 
 	"golang.org/x/text/width"
+
+	"github.com/gongkai/gongkai/pkg/events"
 )
 
 // Kind is what a document is: a budget or final accounts.
 type Kind string
 
-// Kinds of budget documents.
+// Kinds of budget documents, with the values of the observation's
+// budget.kind.
 const (
 	// KindBudget is a budget (预算).
-	KindBudget Kind = "budget"
+	KindBudget Kind = events.BudgetKindBudget
 	// KindFinalAccounts is final accounts (决算).
-	KindFinalAccounts Kind = "final_accounts"
+	KindFinalAccounts Kind = events.BudgetKindFinalAccounts
 )
 
 // KindOf returns the kind of document a title names: final accounts when it
@@ -172,14 +175,7 @@ type Found struct {
 }
 
 // Has reports whether the table name was found.
-func (f Found) Has(name string) bool {
-	for _, t := range f.Tables {
-		if t == name {
-			return true
-		}
-	}
-	return false
-}
+func (f Found) Has(name string) bool { return slices.Contains(f.Tables, name) }
 
 // quotes are dropped by normalize: portals print “三公”, "三公", ‘三公’,
 // 「三公」 or nothing around 三公.

@@ -10,6 +10,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/gongkai/gongkai/pkg/events"
 	"github.com/gongkai/gongkai/services/internal/calendar"
 	"github.com/gongkai/gongkai/services/internal/sheet"
 )
@@ -76,7 +77,7 @@ func ImportCSV(name string, data []byte) ([]byte, error) {
 			a = &Agency{ID: id, Name: cell("name"), NameEN: cell("name_en"), Level: cell("level"), Kind: cell("kind"),
 				Parent: cell("parent"), Region: cell("region"), Jurisdiction: cell("jurisdiction"), Website: cell("website"),
 				Schedule: cell("schedule"), Robots: cell("robots")}
-			if !validID(a.ID) {
+			if !events.ValidToken(a.ID) {
 				bad("id", "%q: expected 1-128 ASCII letters, digits, '-' or '_'", a.ID)
 			}
 			if a.Name == "" {
@@ -169,18 +170,6 @@ func ImportCSV(name string, data []byte) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
-}
-
-func validID(s string) bool {
-	if s == "" || len(s) > 128 {
-		return false
-	}
-	for i, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || (i > 0 && (c == '-' || c == '_'))) {
-			return false
-		}
-	}
-	return true
 }
 
 func oneOf(s string, vals ...string) bool {
